@@ -28,6 +28,7 @@ export const Errors = {
   ),
   routeNotFound: spec("request", "route_not_found", 404, "No such route"),
   methodNotAllowed: spec("request", "method_not_allowed", 405, "Method not allowed on this route"),
+  upgradeRequired: spec("request", "upgrade_required", 426, "This route takes a WebSocket upgrade"),
 
   // auth
   unauthenticated: spec("auth", "unauthenticated", 401, "A valid credential is required"),

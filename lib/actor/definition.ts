@@ -17,13 +17,11 @@ export interface ActorOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyAction = (c: ActionContext<any, any, any>, ...args: any[]) => unknown;
 
-export interface ActorConfig<
-  S,
-  V,
-  I,
-  CS,
-  A extends Record<string, AnyAction> = Record<string, AnyAction>,
-> {
+/** The actions of an actor whose state, vars and connection state are S, V and CS. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Actions<S, V, CS> = Record<string, (c: ActionContext<S, V, CS>, ...args: any[]) => unknown>;
+
+export interface ActorConfig<S, V, I, CS, A extends Actions<S, V, CS> = Actions<S, V, CS>> {
   /** Initial state (deep-copied per actor), or use `createState`. */
   state?: S;
   createState?: (c: ActorContext<S, V, CS>, input: I) => S | Promise<S>;
@@ -94,7 +92,7 @@ export function actor<
   V = undefined,
   I = undefined,
   CS = undefined,
-  A extends Record<string, AnyAction> = Record<never, AnyAction>,
+  A extends Actions<S, V, CS> = Record<never, AnyAction>,
 >(config: ActorConfig<S, V, I, CS, A>): ActorDefinition<S, V, I, CS, A> {
   if (config === null || typeof config !== "object") {
     throw new DefinitionError("actor() takes a definition object: actor({ state, actions, ... })");

@@ -1,0 +1,154 @@
+/**
+ * The composition root: configuration, store, engine, gateway, wired together. `createEngine`
+ * is for vendors who mount the engine themselves; `registry.start()` (setup.ts) uses it.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { AnyActorDefinition } from "./actor/definition.js";
+import { loadConfig, redactConfig, type EngineConfig, type EngineConfigInput } from "./config/index.js";
+import { Engine } from "./engine/index.js";
+import { AdminTokenVerifier, StoreNamespaces, buildGateway, resolveAdminToken } from "./gateway/index.js";
+import { createHost, validateUse } from "./runner/index.js";
+import { LevelStore, MemoryStore, type Store } from "./store/index.js";
+import { createLogger } from "./telemetry/index.js";
+
+export type CreateEngineOptions = NonNullable<EngineConfigInput> & EngineHostOptions;
+
+export interface EngineHostOptions {
+  /** The actor types this process hosts (what `setup({ use })` returned). */
+  registry?: { use: Record<string, AnyActorDefinition> };
+  /** Config files or folders (like `--config`); default: ENCLAVE_CONFIG_PATH, then /etc/enclave. */
+  configPaths?: string[];
+  /** The environment to read `ENCLAVE__*` from; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A logger to use instead of pino on stdout. */
+  logger?: Logger;
+}
+
+export interface EnclaveEngine {
+  readonly engine: Engine;
+  /** The effective configuration with secrets redacted. */
+  readonly config: EngineConfig;
+  readonly log: Logger;
+  /** The gateway (fastify) instance, for vendors who add routes or inject requests. */
+  readonly server: FastifyInstance;
+  /** Where a generated admin token was written, if it was. */
+  readonly adminTokenPath: string | undefined;
+  /** `http://host:port` once listening. */
+  readonly url: string | undefined;
+  /**
+   * `http://default:TOKEN@host:port` once listening: for a client in this same process.
+   * It holds the admin token; never log or print it.
+   */
+  readonly endpoint: string | undefined;
+  listen(): Promise<{ url: string }>;
+  /** Drains requests, puts actors to sleep, closes the store; bounded by shutdown.timeoutMs. */
+  close(): Promise<void>;
+}
+
+export async function createEngine(options: CreateEngineOptions = {}): Promise<EnclaveEngine> {
+  const { registry, configPaths, env, logger, ...overrides } = options;
+  const use = registry?.use ?? {};
+  validateUse(use);
+  const loadOptions: Parameters<typeof loadConfig>[0] = { overrides };
+  if (configPaths) loadOptions.configPaths = configPaths;
+  if (env) loadOptions.env = env;
+  const { config } = loadConfig(loadOptions);
+  const log = logger ?? createLogger({ level: config.log.level });
+
+  const store: Store =
+    config.storage.driver === "memory" ? new MemoryStore() : await LevelStore.open(config.storage.fileSystem.path);
+  try {
+    const admin = await resolveAdminToken(config, log);
+    const namespaces = new StoreNamespaces(store);
+    await namespaces.ensureDefault();
+    const engine = new Engine({ store, host: createHost(use, config), config, log });
+    await engine.start();
+    const server = await buildGateway({
+      engine,
+      config,
+      log,
+      verifier: new AdminTokenVerifier(admin.token),
+      namespaces,
+    });
+    return new Running(engine, config, log, server, store, admin.token, admin.path);
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+class Running implements EnclaveEngine {
+  readonly engine: Engine;
+  readonly config: EngineConfig;
+  readonly log: Logger;
+  readonly server: FastifyInstance;
+  readonly adminTokenPath: string | undefined;
+  url: string | undefined;
+  readonly #store: Store;
+  readonly #adminToken: string;
+  readonly #timeoutMs: number;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    engine: Engine,
+    config: EngineConfig,
+    log: Logger,
+    server: FastifyInstance,
+    store: Store,
+    adminToken: string,
+    adminTokenPath: string | undefined,
+  ) {
+    this.engine = engine;
+    this.config = redactConfig(config);
+    this.log = log;
+    this.server = server;
+    this.#store = store;
+    this.#adminToken = adminToken;
+    this.adminTokenPath = adminTokenPath;
+    this.#timeoutMs = config.shutdown.timeoutMs;
+  }
+
+  get endpoint(): string | undefined {
+    if (!this.url) return undefined;
+    const u = new URL(this.url);
+    u.username = "default";
+    u.password = this.#adminToken;
+    return u.toString().replace(/\/$/, "");
+  }
+
+  async listen(): Promise<{ url: string }> {
+    const { host, port } = this.config.gateway;
+    await this.server.listen({ host, port });
+    const addr = this.server.server.address();
+    const actualPort = typeof addr === "object" && addr ? addr.port : port;
+    const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    this.url = `http://${shownHost}:${actualPort}`;
+    return { url: this.url };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), this.#timeoutMs);
+      timer.unref();
+    });
+    const graceful = (async () => {
+      // Stop taking work first (readiness goes 503), then drain HTTP, then sleep every actor.
+      const stopping = this.engine.close();
+      await this.server.close();
+      await stopping;
+    })();
+    const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.log.warn({ timeoutMs: this.#timeoutMs }, "shutdown deadline passed; closing the store with work still running");
+    }
+    await this.#store.close();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Who is calling, and may they use this route? Every route declares its level in
+ * `config.auth`; a route without one is a startup error (see server.ts).
+ *
+ * Levels nest: the admin token opens every route of every namespace; a namespace secret token
+ * opens secret and public routes of its namespace; a public token only public routes.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { Errors, err } from "../errors.js";
+import { TOKEN_SUBPROTOCOL_PREFIX } from "../wire/protocol.js";
+
+export type RouteAuth = "none" | "public" | "secret" | "admin";
+
+export type Principal =
+  | { kind: "admin" }
+  | { kind: "secret" | "public"; namespace: string; tokenId: string };
+
+/** Resolves a presented token to a principal; undefined if the token is not valid. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal | undefined>;
+}
+
+/** Knows which namespaces exist. */
+export interface NamespaceCatalog {
+  exists(name: string): Promise<boolean>;
+}
+
+export function sha256(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** Compares a presented token with a stored digest in constant time (digests have equal length). */
+export function tokenMatches(presented: string, digest: Buffer): boolean {
+  return timingSafeEqual(sha256(presented), digest);
+}
+
+/** The admin token only (namespace tokens arrive with the token store). */
+export class AdminTokenVerifier implements TokenVerifier {
+  readonly #digest: Buffer;
+  constructor(adminToken: string) {
+    this.#digest = sha256(adminToken);
+  }
+  async verify(token: string): Promise<Principal | undefined> {
+    return tokenMatches(token, this.#digest) ? { kind: "admin" } : undefined;
+  }
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    /** The namespace this request acts in (resolved from the credential and ?namespace=). */
+    namespace: string;
+  }
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]+)$/;
+const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The token from `Authorization: Bearer`, or from the WebSocket subprotocol; undefined if absent. */
+export function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const m = BEARER.exec(header);
+    if (!m?.[1]) throw err(Errors.unauthenticated, "The Authorization header must be `Bearer TOKEN`");
+    return m[1];
+  }
+  const protocols = request.headers["sec-websocket-protocol"];
+  if (typeof protocols === "string") {
+    for (const p of protocols.split(",")) {
+      const proto = p.trim();
+      if (proto.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return proto.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+    }
+  }
+  return undefined;
+}
+
+const RANK: Record<RouteAuth, number> = { none: 0, public: 1, secret: 2, admin: 3 };
+
+export function makeAuthHook(verifier: TokenVerifier, namespaces: NamespaceCatalog) {
+  return async function authHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const level = request.routeOptions.config.auth;
+    if (level === undefined || level === "none") return;
+    const token = presentedToken(request);
+    if (token === undefined) throw err(Errors.unauthenticated);
+    const principal = await verifier.verify(token);
+    if (!principal) throw err(Errors.unauthenticated);
+    const query = request.query as Record<string, unknown> | undefined;
+    const asked = typeof query?.namespace === "string" ? query.namespace : undefined;
+    if (principal.kind === "admin") {
+      const ns = asked ?? "default";
+      if (!NAMESPACE_NAME.test(ns) || !(await namespaces.exists(ns))) {
+        throw err(Errors.namespaceNotFound, `No namespace named "${ns.slice(0, 64)}"`);
+      }
+      request.namespace = ns;
+    } else {
+      if (RANK[principal.kind] < RANK[level]) throw err(Errors.forbidden);
+      if (asked !== undefined && asked !== principal.namespace) throw err(Errors.forbidden);
+      request.namespace = principal.namespace;
+    }
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,77 @@
+/** Calling actors over HTTP: actions, and the actor's own raw request handler. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { encodeWire, reviveWire } from "../../wire/index.js";
+import type { GatewayDeps } from "../server.js";
+
+const actionSchema = {
+  params: {
+    type: "object",
+    required: ["id", "action"],
+    properties: {
+      id: { type: "string", minLength: 1, maxLength: 64 },
+      action: { type: "string", minLength: 1, maxLength: 128 },
+    },
+  },
+  body: {
+    anyOf: [
+      { type: "null" },
+      {
+        type: "object",
+        additionalProperties: false,
+        properties: { args: { type: "array" } },
+      },
+    ],
+  },
+} as const;
+
+export function actionRoutes(app: FastifyInstance, { engine }: GatewayDeps): void {
+  app.post<{ Params: { id: string; action: string }; Body: { args?: unknown[] } | null }>(
+    "/gateway/:id/action/:action",
+    { config: { auth: "public" }, schema: actionSchema },
+    async (req, reply) => {
+      const args = reviveWire(req.body?.args ?? []);
+      const output = await engine.action(req.namespace, req.params.id, req.params.action, args);
+      // Serialized here so Uint8Array outputs become { $bytes } (fastify's serializer would not).
+      return reply.type("application/json; charset=utf-8").send(encodeWire({ output: output ?? null }));
+    },
+  );
+}
+
+/** Raw requests get their own encapsulated context: bodies pass through as bytes, any type. */
+export async function requestRoutes(app: FastifyInstance, { engine }: GatewayDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  const handler = async (req: FastifyRequest<{ Params: { id: string; "*": string } }>, reply: FastifyReply) => {
+    const live = await engine.acquire(req.namespace, req.params.id);
+    const query = req.url.includes("?") ? req.url.slice(req.url.indexOf("?")) : "";
+    const url = new URL(`/${req.params["*"]}${query}`, "http://actor");
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      // The credential was for the gateway; the actor never sees it.
+      if (name === "authorization" || value === undefined) continue;
+      headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const init: RequestInit = { method: req.method, headers };
+    if (req.body instanceof Buffer && req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
+    const res = await live.request(new Request(url, init));
+    reply.code(res.status);
+    res.headers.forEach((value, name) => {
+      if (name !== "content-length" && name !== "transfer-encoding") reply.header(name, value);
+    });
+    return reply.send(Buffer.from(await res.arrayBuffer()));
+  };
+
+  app.route({
+    method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    url: "/gateway/:id/request/*",
+    config: { auth: "public" },
+    handler,
+  });
+  app.route({
+    method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    url: "/gateway/:id/request",
+    config: { auth: "public" },
+    handler,
+  });
+}

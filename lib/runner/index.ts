@@ -1,0 +1,1 @@
+export { validateUse, createHost, type RegistryConfig } from "./registry.js";
