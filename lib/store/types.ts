@@ -8,9 +8,7 @@
 export type StoreKey = Uint8Array;
 export type StoreValue = Uint8Array;
 
-export type BatchOp =
-  | { type: "put"; key: StoreKey; value: StoreValue }
-  | { type: "del"; key: StoreKey };
+export type BatchOp = { type: "put"; key: StoreKey; value: StoreValue } | { type: "del"; key: StoreKey };
 
 export interface RangeOptions {
   gt?: StoreKey;
