@@ -53,7 +53,12 @@ export const EngineConfigSchema = z
       .prefault({}),
     actors: z
       .strictObject({
-        sleepTimeoutMs: z.number().int().positive().default(30_000).describe("Default idle time before sleep"),
+        sleepTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe("Default idle time before sleep"),
         actionTimeoutMs: z.number().int().positive().default(60_000).describe("Default action timeout"),
       })
       .prefault({}),
@@ -70,17 +75,26 @@ export const EngineConfigSchema = z
       .prefault({}),
     metrics: z
       .strictObject({
-        enabled: z.boolean().default(false),
-        host: z.string().min(1).default("127.0.0.1"),
-        port: port.default(6421),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("Serve Prometheus metrics (text format) on a separate listener"),
+        host: z.string().min(1).default("127.0.0.1").describe("Address the metrics listener binds to"),
+        port: port.default(6421).describe("Port of the metrics listener (0 picks a free port)"),
       })
       .prefault({}),
     telemetry: z
       .strictObject({
         otel: z
           .strictObject({
-            enabled: z.boolean().default(false),
-            endpoint: z.string().url().optional().describe("OTLP/HTTP collector inside the perimeter"),
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe("Export OpenTelemetry data to telemetry.otel.endpoint (opt-in)"),
+            endpoint: z
+              .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+              .optional()
+              .describe("OTLP/HTTP collector inside the perimeter (http:// or https:// URL)"),
           })
           .prefault({}),
       })
@@ -93,7 +107,10 @@ export const EngineConfigSchema = z
       .prefault({}),
     log: z
       .strictObject({
-        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+        level: z
+          .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+          .default("info")
+          .describe("Log level"),
       })
       .prefault({}),
     shutdown: z
@@ -101,14 +118,20 @@ export const EngineConfigSchema = z
         timeoutMs: z.number().int().positive().default(30_000).describe("Graceful shutdown deadline"),
       })
       .prefault({}),
-    dev: z.boolean().default(false).describe("Development mode: a fixed, well-known admin token. Never in production"),
+    dev: z
+      .boolean()
+      .default(false)
+      .describe("Development mode: a fixed, well-known admin token. Never in production"),
   })
   .prefault({});
 
 /** The effective configuration (defaults applied). */
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
-/** What a file, the environment or `start(options)` may give (all optional). */
-export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
+/**
+ * What a file, the environment or `start(options)` may give (all optional). NonNullable: the
+ * root's `.prefault({})` makes zod's input type `T | undefined`, which an interface cannot extend.
+ */
+export type EngineConfigInput = NonNullable<z.input<typeof EngineConfigSchema>>;
 export type Limits = EngineConfig["limits"];
 
 /** Keys whose values are secrets: redacted from `config show`, logs and errors. */
