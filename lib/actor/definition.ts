@@ -24,19 +24,20 @@ export type Actions<S, V, CS> = Record<string, (c: ActionContext<S, V, CS>, ...a
 export interface ActorConfig<S, V, I, CS, A extends Actions<S, V, CS> = Actions<S, V, CS>> {
   /** Initial state (deep-copied per actor), or use `createState`. */
   state?: S;
-  createState?: (c: ActorContext<S, V, CS>, input: I) => S | Promise<S>;
+  /** Builds the initial state from the creation input; `c.state` is not set yet. */
+  createState?: (c: ActorContext<undefined, V, unknown>, input: I) => S | Promise<S>;
   /** Ephemeral per-instance values (not persisted), rebuilt on every wake. */
   vars?: V;
-  createVars?: (c: ActorContext<S, V, CS>) => V | Promise<V>;
+  createVars?: (c: ActorContext<S, undefined, unknown>) => V | Promise<V>;
   actions?: A;
   onCreate?: (c: ActorContext<S, V, CS>, input: I) => void | Promise<void>;
   onWake?: (c: ActorContext<S, V, CS>) => void | Promise<void>;
   onSleep?: (c: ActorContext<S, V, CS>) => void | Promise<void>;
   onDestroy?: (c: ActorContext<S, V, CS>) => void | Promise<void>;
   /** Throw (e.g. a UserError) to refuse a connection before it is accepted. */
-  onBeforeConnect?: (c: ConnectContext<S, V, CS>, params: unknown) => void | Promise<void>;
+  onBeforeConnect?: (c: ConnectContext<S, V, unknown>, params: unknown) => void | Promise<void>;
   /** Per-connection state, built from the connection's params. */
-  createConnState?: (c: ConnectContext<S, V, CS>, params: unknown) => CS | Promise<CS>;
+  createConnState?: (c: ConnectContext<S, V, unknown>, params: unknown) => CS | Promise<CS>;
   onConnect?: (c: ActorContext<S, V, CS>, conn: Conn<CS>) => void | Promise<void>;
   onDisconnect?: (c: ActorContext<S, V, CS>, conn: Conn<CS>) => void | Promise<void>;
   /** Raw HTTP handler for `ANY /gateway/{id}/request/*`; the request URL path is the part after `/request`. */
@@ -87,12 +88,15 @@ export class DefinitionError extends Error {
   }
 }
 
+// CS defaults to `any`: TypeScript cannot infer it from an unannotated createConnState before
+// typing the actions, and a default of `undefined` would turn that into a compile error.
 export function actor<
   S = undefined,
   V = undefined,
   I = undefined,
-  CS = undefined,
-  A extends Actions<S, V, CS> = Record<never, AnyAction>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  CS = any,
+  A extends Actions<S, V, CS> = Actions<S, V, CS>,
 >(config: ActorConfig<S, V, I, CS, A>): ActorDefinition<S, V, I, CS, A> {
   if (config === null || typeof config !== "object") {
     throw new DefinitionError("actor() takes a definition object: actor({ state, actions, ... })");

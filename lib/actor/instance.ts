@@ -84,10 +84,12 @@ export class ActorInstance implements LiveActor, ActorContext {
     const self = new ActorInstance(config, record, services, defaults);
     self.#inflight++;
     try {
-      self.vars = config.createVars ? await config.createVars(self) : cloneInitial(config.vars);
+      // The hooks see the instance as their context (its state/vars are typed by the definition).
+      const ctx = self as unknown as ActorContext<never, never, unknown>;
+      self.vars = config.createVars ? await config.createVars(ctx) : cloneInitial(config.vars);
       if (!record.initialized) {
         const input = record.input;
-        self.state = config.createState ? await config.createState(self, input) : cloneInitial(config.state);
+        self.state = config.createState ? await config.createState(ctx, input) : cloneInitial(config.state);
         if (config.onCreate) await config.onCreate(self, input);
         await self.#settlePending();
         const json = self.#serialize();

@@ -45,7 +45,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
     if ((body as string).trim() === "") return done(null, null);
-    parseJson(req, body, done);
+    parseJson(req, body as string, done);
   });
 
   app.addHook("onRoute", (route) => {
