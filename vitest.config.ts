@@ -5,7 +5,10 @@ export default defineConfig({
   resolve: {
     // Examples and tests import the package by its public name, as a vendor would.
     alias: [
-      { find: /^enclave\/client$/, replacement: fileURLToPath(new URL("./lib/client/index.ts", import.meta.url)) },
+      {
+        find: /^enclave\/client$/,
+        replacement: fileURLToPath(new URL("./lib/client/index.ts", import.meta.url)),
+      },
       { find: /^enclave$/, replacement: fileURLToPath(new URL("./lib/index.ts", import.meta.url)) },
     ],
   },

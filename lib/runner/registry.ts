@@ -18,9 +18,12 @@ export function validateUse(use: unknown): asserts use is Record<string, AnyActo
   }
   for (const [name, def] of Object.entries(use)) {
     if (!TYPE_NAME.test(name)) {
-      throw new DefinitionError(`actor type name "${name}" must start with a letter and use only letters, digits, _ and -`);
+      throw new DefinitionError(
+        `actor type name "${name}" must start with a letter and use only letters, digits, _ and -`,
+      );
     }
-    if (!isActorDefinition(def)) throw new DefinitionError(`use.${name} is not an actor definition; wrap it in actor({...})`);
+    if (!isActorDefinition(def))
+      throw new DefinitionError(`use.${name} is not an actor definition; wrap it in actor({...})`);
   }
 }
 
