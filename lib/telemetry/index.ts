@@ -1,1 +1,33 @@
 export { createLogger, REDACT_PATHS, type LoggerOptions } from "./logger.js";
+export {
+  DEFAULT_MAX_ENTRIES,
+  EGRESS_DENIED_CODE,
+  EgressDeniedError,
+  allowPatternForUrl,
+  installEgressAudit,
+  isAllowed,
+  isLoopbackHost,
+  matchesRule,
+  parseAllowPattern,
+  type AllowRule,
+  type EgressAttempt,
+  type EgressAudit,
+  type EgressAuditOptions,
+  type EgressKind,
+  type EgressLogger,
+  type EgressStats,
+} from "./egress.js";
+export {
+  PrometheusMetrics,
+  actionOutcome,
+  noopMetrics,
+  startMetrics,
+  startMetricsServer,
+  type ActionOutcome,
+  type EngineMetrics,
+  type EngineMetricsHandle,
+  type MetricsServer,
+  type MetricsServerOptions,
+  type MetricsSources,
+  type PrometheusMetricsOptions,
+} from "./metrics.js";
