@@ -2,7 +2,10 @@
  * `actor({...})`: the definition API. A definition is plain data checked once, here, so that
  * mistakes (a reserved action name, a bad option) fail at `setup()`, not at the first request.
  */
+import { RESERVED_ACTION_NAMES } from "../wire/protocol.js";
 import type { ActorContext, ActionContext, Conn, ConnectContext } from "./context.js";
+
+export { RESERVED_ACTION_NAMES };
 
 export interface ActorOptions {
   /** Idle time before the actor sleeps (no connections, no in-flight work). Default 30 s. */
@@ -24,10 +27,11 @@ export type Actions<S, V, CS> = Record<string, (c: ActionContext<S, V, CS>, ...a
 export interface ActorConfig<S, V, I, CS, A extends Actions<S, V, CS> = Actions<S, V, CS>> {
   /** Initial state (deep-copied per actor), or use `createState`. */
   state?: S;
-  /** Builds the initial state from the creation input; `c.state` is not set yet. */
-  createState?: (c: ActorContext<undefined, V, unknown>, input: I) => S | Promise<S>;
+  /** Builds the initial state from the creation input; `c.state` and `c.vars` are not set yet. */
+  createState?: (c: ActorContext<undefined, undefined, unknown>, input: I) => S | Promise<S>;
   /** Ephemeral per-instance values (not persisted), rebuilt on every wake. */
   vars?: V;
+  /** Builds the vars on every wake, after the state is loaded (or created); `c.vars` is not set yet. */
   createVars?: (c: ActorContext<S, undefined, unknown>) => V | Promise<V>;
   actions?: A;
   onCreate?: (c: ActorContext<S, V, CS>, input: I) => void | Promise<void>;
@@ -64,20 +68,6 @@ export interface ActorDefinition<
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyActorDefinition = ActorDefinition<any, any, any, any, any>;
-
-/** Names a client handle uses for itself; an action may not take one of them. */
-export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
-  "resolve",
-  "action",
-  "connect",
-  "fetch",
-  "getGatewayUrl",
-  "then",
-  "constructor",
-  "toString",
-  "toJSON",
-  "valueOf",
-]);
 
 const ACTION_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
 
@@ -129,7 +119,9 @@ export function actor<
 }
 
 export function isActorDefinition(value: unknown): value is AnyActorDefinition {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DEFINITION] === true;
+  return (
+    typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DEFINITION] === true
+  );
 }
 
 /** The action map of a definition, as client methods: context dropped, results awaited. */

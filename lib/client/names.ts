@@ -3,19 +3,9 @@
  * rules in lib/actor/definition.ts (kept here so the client imports no engine code at runtime).
  */
 
-/** Names a handle uses for itself (must match RESERVED_ACTION_NAMES in lib/actor/definition.ts). */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  "resolve",
-  "action",
-  "connect",
-  "fetch",
-  "getGatewayUrl",
-  "then",
-  "constructor",
-  "toString",
-  "toJSON",
-  "valueOf",
-]);
+import { RESERVED_ACTION_NAMES as RESERVED_NAMES } from "../wire/protocol.js";
+
+export { RESERVED_NAMES };
 
 const ACTION_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
 

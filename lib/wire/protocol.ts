@@ -71,3 +71,26 @@ export const CloseCodes = {
   destroyed: 4010,
   stopping: 4503,
 } as const;
+
+/**
+ * Property names a client handle or connection uses for itself; an actor action may not take
+ * one (checked by `actor()`), so typed action methods never collide with them.
+ */
+export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
+  "resolve",
+  "action",
+  "connect",
+  "fetch",
+  "getGatewayUrl",
+  "on",
+  "once",
+  "onStatusChange",
+  "onError",
+  "status",
+  "dispose",
+  "then",
+  "constructor",
+  "toString",
+  "toJSON",
+  "valueOf",
+]);
