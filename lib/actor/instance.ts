@@ -67,7 +67,12 @@ export class ActorInstance implements LiveActor, ActorContext {
   #kv: ActorKv | undefined;
   #schedule: ActorSchedule | undefined;
 
-  private constructor(config: AnyConfig, record: ActorRecord, services: ActorServices, defaults: ActorDefaults) {
+  private constructor(
+    config: AnyConfig,
+    record: ActorRecord,
+    services: ActorServices,
+    defaults: ActorDefaults,
+  ) {
     this.#config = config;
     this.#record = record;
     this.#services = services;
@@ -86,10 +91,11 @@ export class ActorInstance implements LiveActor, ActorContext {
     try {
       // The hooks see the instance as their context (its state/vars are typed by the definition).
       const ctx = self as unknown as ActorContext<never, never, unknown>;
-      self.vars = config.createVars ? await config.createVars(ctx) : cloneInitial(config.vars);
       if (!record.initialized) {
         const input = record.input;
         self.state = config.createState ? await config.createState(ctx, input) : cloneInitial(config.state);
+        // Vars come after the state so createVars can build on it (as its context type promises).
+        await self.#createVars();
         if (config.onCreate) await config.onCreate(self, input);
         await self.#settlePending();
         const json = self.#serialize();
@@ -103,6 +109,7 @@ export class ActorInstance implements LiveActor, ActorContext {
         } else {
           self.state = cloneInitial(config.state);
         }
+        await self.#createVars();
       }
       if (config.onWake) await config.onWake(self);
       await self.#commit();
@@ -228,7 +235,8 @@ export class ActorInstance implements LiveActor, ActorContext {
       const cctx = contextWith<ConnectContext>(this, "headers", transport.headers);
       if (this.#config.onBeforeConnect) await this.#config.onBeforeConnect(cctx, transport.params);
       const conn = new ConnImpl(transport);
-      if (this.#config.createConnState) conn.state = await this.#config.createConnState(cctx, transport.params);
+      if (this.#config.createConnState)
+        conn.state = await this.#config.createConnState(cctx, transport.params);
       conns.set(conn.id, conn);
       if (this.#config.onConnect) await this.#config.onConnect(this, conn);
     } finally {
@@ -266,7 +274,8 @@ export class ActorInstance implements LiveActor, ActorContext {
   async request(request: Request): Promise<Response> {
     if (this.#stopping) throw err(Errors.stopping, "The actor is going to sleep; retry the request");
     const handler = this.#config.onRequest;
-    if (!handler) throw err(Errors.noRequestHandler, `The actor type "${this.name}" has no onRequest handler`);
+    if (!handler)
+      throw err(Errors.noRequestHandler, `The actor type "${this.name}" has no onRequest handler`);
     this.#inflight++;
     const run = (async () => {
       try {
@@ -288,7 +297,8 @@ export class ActorInstance implements LiveActor, ActorContext {
     this.#stopping = true;
     await this.#drain(this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout);
     const code = reason === "destroy" ? CloseCodes.destroyed : CloseCodes.goingAway;
-    const why = reason === "destroy" ? "actor destroyed" : reason === "sleep" ? "actor sleeping" : "engine stopping";
+    const why =
+      reason === "destroy" ? "actor destroyed" : reason === "sleep" ? "actor sleeping" : "engine stopping";
     for (const conn of [...(this.#conns?.values() ?? [])]) {
       conn.transport.close(code, why);
       this.#conns?.delete(conn.id);
@@ -313,15 +323,26 @@ export class ActorInstance implements LiveActor, ActorContext {
 
   // ---- internals -----------------------------------------------------------------------------
 
+  /** Ephemeral vars, rebuilt on every boot once the state is there. */
+  async #createVars(): Promise<void> {
+    const config = this.#config;
+    const ctx = this as unknown as ActorContext<never, never, unknown>;
+    this.vars = config.createVars ? await config.createVars(ctx) : cloneInitial(config.vars);
+  }
+
   #serialize(): string {
     const json = serializeState(this.state);
     if (json.length > this.#services.limits.stateBytes / 4) {
       // Only measure bytes when the text could be over the limit (UTF-8 is at most 4 bytes a char).
       const size = textEncoder.encode(json).length;
       if (size > this.#services.limits.stateBytes) {
-        throw err(Errors.stateTooLarge, `The actor state is ${size} bytes; the limit is ${this.#services.limits.stateBytes}`, {
-          limit: this.#services.limits.stateBytes,
-        });
+        throw err(
+          Errors.stateTooLarge,
+          `The actor state is ${size} bytes; the limit is ${this.#services.limits.stateBytes}`,
+          {
+            limit: this.#services.limits.stateBytes,
+          },
+        );
       }
     }
     return json;
@@ -329,7 +350,16 @@ export class ActorInstance implements LiveActor, ActorContext {
 
   /** Writes the state if it changed, then waits for every write in flight. */
   async #commit(): Promise<void> {
-    const json = this.#serialize();
+    let json: string;
+    try {
+      json = this.#serialize();
+    } catch (e) {
+      // Refused (too large, not serializable): go on from the last saved state, as if the change
+      // had not been made, instead of failing every later action on the same bad state.
+      this.state = decodeWire(this.#snapshot);
+      await this.#settlePending().catch(() => undefined);
+      throw e;
+    }
     if (json !== this.#snapshot) {
       const previous = this.#snapshot;
       this.#snapshot = json;

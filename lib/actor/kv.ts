@@ -27,7 +27,10 @@ export class ActorKvImpl implements ActorKv {
     const key = toBytes(k, "key");
     const max = this.#services.limits.kvKeyBytes;
     if (key.length === 0) throw err(Errors.badRequest, "A KV key must not be empty");
-    if (key.length > max) throw err(Errors.kvKeyTooLarge, `The KV key is ${key.length} bytes; the limit is ${max}`, { limit: max });
+    if (key.length > max)
+      throw err(Errors.kvKeyTooLarge, `The KV key is ${key.length} bytes; the limit is ${max}`, {
+        limit: max,
+      });
     return key;
   }
 
@@ -35,7 +38,9 @@ export class ActorKvImpl implements ActorKv {
     const value = toBytes(v, "value");
     const max = this.#services.limits.kvValueBytes;
     if (value.length > max) {
-      throw err(Errors.kvValueTooLarge, `The KV value is ${value.length} bytes; the limit is ${max}`, { limit: max });
+      throw err(Errors.kvValueTooLarge, `The KV value is ${value.length} bytes; the limit is ${max}`, {
+        limit: max,
+      });
     }
     return value;
   }
@@ -43,9 +48,13 @@ export class ActorKvImpl implements ActorKv {
   #checkBatch(ops: KvOp[]): void {
     const { kvBatchEntries, kvBatchBytes } = this.#services.limits;
     if (ops.length > kvBatchEntries) {
-      throw err(Errors.kvBatchTooLarge, `The KV batch has ${ops.length} entries; the limit is ${kvBatchEntries}`, {
-        limit: kvBatchEntries,
-      });
+      throw err(
+        Errors.kvBatchTooLarge,
+        `The KV batch has ${ops.length} entries; the limit is ${kvBatchEntries}`,
+        {
+          limit: kvBatchEntries,
+        },
+      );
     }
     let size = 0;
     for (const op of ops) size += op.key.length + (op.type === "put" ? op.value.length : 0);

@@ -21,7 +21,10 @@ export class ActorScheduleImpl implements ActorSchedule {
 
   async after(ms: number, action: string, ...args: unknown[]): Promise<string> {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-      throw err(Errors.invalidSchedule, `schedule.after needs a delay of 0 or more milliseconds, got ${String(ms)}`);
+      throw err(
+        Errors.invalidSchedule,
+        `schedule.after needs a delay of 0 or more milliseconds, got ${String(ms)}`,
+      );
     }
     return this.at(Date.now() + ms, action, ...args);
   }

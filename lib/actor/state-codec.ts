@@ -11,7 +11,10 @@ function stateReplacer(this: unknown, key: string, value: unknown): unknown {
     throw err(Errors.stateNotSerializable, `The actor state holds a ${kind} at "${key}"`);
   }
   if (value instanceof Map || value instanceof Set) {
-    throw err(Errors.stateNotSerializable, `The actor state holds a ${value.constructor.name} at "${key}"; use plain objects and arrays`);
+    throw err(
+      Errors.stateNotSerializable,
+      `The actor state holds a ${value.constructor.name} at "${key}"; use plain objects and arrays`,
+    );
   }
   return wireReplacer.call(this, key, value);
 }

@@ -67,15 +67,28 @@ export class Alarms {
       throw err(Errors.invalidSchedule, "The scheduled action must be an action name");
     }
     let count = 0;
-    for await (const _ of this.#store.range({ ...prefixRange([Subspace.alarm, actorId]), limit: maxPerActor })) {
+    for await (const _ of this.#store.range({
+      ...prefixRange([Subspace.alarm, actorId]),
+      limit: maxPerActor,
+    })) {
       count++;
     }
     if (count >= maxPerActor) {
-      throw err(Errors.tooManyAlarms, `The actor has ${count} pending scheduled calls; the limit is ${maxPerActor}`, {
-        limit: maxPerActor,
-      });
+      throw err(
+        Errors.tooManyAlarms,
+        `The actor has ${count} pending scheduled calls; the limit is ${maxPerActor}`,
+        {
+          limit: maxPerActor,
+        },
+      );
     }
-    const call: ScheduledCallRecord = { id: newLocalId(), at: Math.floor(at), action, args, createdAt: Date.now() };
+    const call: ScheduledCallRecord = {
+      id: newLocalId(),
+      at: Math.floor(at),
+      action,
+      args,
+      createdAt: Date.now(),
+    };
     await this.#store.batch([
       { type: "put", key: callKey(actorId, call.id), value: toBytes(call) },
       { type: "put", key: dueKey(call.at, actorId, call.id), value: new Uint8Array(0) },
@@ -107,7 +120,10 @@ export class Alarms {
   async clearOps(actorId: string): Promise<BatchOp[]> {
     const ops: BatchOp[] = [];
     for (const call of await this.list(actorId)) {
-      ops.push({ type: "del", key: callKey(actorId, call.id) }, { type: "del", key: dueKey(call.at, actorId, call.id) });
+      ops.push(
+        { type: "del", key: callKey(actorId, call.id) },
+        { type: "del", key: dueKey(call.at, actorId, call.id) },
+      );
     }
     return ops;
   }
@@ -138,7 +154,11 @@ export class Alarms {
     const now = Date.now();
     let next: number | undefined;
     // Fire everything due now; find the earliest call not yet due (or still running).
-    for await (const [k] of this.#store.range({ gte: all.gte, lt: all.lt, limit: SCAN_BATCH + this.#inflight.size })) {
+    for await (const [k] of this.#store.range({
+      gte: all.gte,
+      lt: all.lt,
+      limit: SCAN_BATCH + this.#inflight.size,
+    })) {
       const [, at, actorId, id] = unpackKey(k) as [string, number, string, string];
       const tag = `${actorId}/${id}`;
       if (this.#inflight.has(tag)) continue;
@@ -176,7 +196,10 @@ export class Alarms {
     } catch (e) {
       // Shutting down: keep the call so it runs after restart.
       if (e instanceof EnclaveError && e.code === Errors.stopping.code) return;
-      this.#log.warn({ err: e, actorId, action: call.action, callId: id }, "scheduled call failed; it is not retried");
+      this.#log.warn(
+        { err: e, actorId, action: call.action, callId: id },
+        "scheduled call failed; it is not retried",
+      );
     }
     await this.#store.batch([
       { type: "del", key: callKey(actorId, id) },

@@ -29,9 +29,13 @@ export function normalizeKey(raw: unknown, limits: Limits): string[] {
     throw err(Errors.invalidKey, "The actor key must be a string or a list of strings");
   }
   if (key.length > limits.actorKeyParts) {
-    throw err(Errors.keyTooLarge, `The actor key has ${key.length} parts; the limit is ${limits.actorKeyParts}`, {
-      limit: limits.actorKeyParts,
-    });
+    throw err(
+      Errors.keyTooLarge,
+      `The actor key has ${key.length} parts; the limit is ${limits.actorKeyParts}`,
+      {
+        limit: limits.actorKeyParts,
+      },
+    );
   }
   let size = 0;
   for (const part of key) size += textEncoder.encode(part).length;
@@ -133,13 +137,18 @@ export class Directory {
     ];
   }
 
-  async list(namespace: string, options: ListOptions): Promise<{ records: ActorRecord[]; cursor: string | null }> {
+  async list(
+    namespace: string,
+    options: ListOptions,
+  ): Promise<{ records: ActorRecord[]; cursor: string | null }> {
     if (options.name !== undefined && options.key !== undefined) {
       const record = await this.lookup(namespace, options.name, options.key);
       return { records: record ? [record] : [], cursor: null };
     }
     const bounds = prefixRange(
-      options.name === undefined ? [Subspace.actorIndex, namespace] : [Subspace.actorIndex, namespace, options.name],
+      options.name === undefined
+        ? [Subspace.actorIndex, namespace]
+        : [Subspace.actorIndex, namespace, options.name],
     );
     const range: { gt?: Uint8Array; gte?: Uint8Array; lt: Uint8Array; limit: number } = {
       lt: bounds.lt,

@@ -77,6 +77,8 @@ export class Engine {
   #closing = false;
   #closed: Promise<void> | undefined;
   #ready = false;
+  /** Clean-ups of destroyed actors' data still running; close() waits for them. */
+  readonly #collecting = new Set<Promise<void>>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -104,7 +106,7 @@ export class Engine {
   async start(): Promise<void> {
     this.#alarms.start();
     this.#ready = true;
-    void this.#resumeGarbage();
+    this.#background(this.#resumeGarbage());
   }
 
   // ---- directory ---------------------------------------------------------------------------
@@ -127,9 +129,13 @@ export class Engine {
     if (input !== undefined) {
       const size = textEncoder.encode(encodeWire(input)).length;
       if (size > this.limits.inputBytes) {
-        throw err(Errors.inputTooLarge, `The actor input is ${size} bytes; the limit is ${this.limits.inputBytes}`, {
-          limit: this.limits.inputBytes,
-        });
+        throw err(
+          Errors.inputTooLarge,
+          `The actor input is ${size} bytes; the limit is ${this.limits.inputBytes}`,
+          {
+            limit: this.limits.inputBytes,
+          },
+        );
       }
     }
     return this.directory.getOrCreate(namespace, name, key, input, mode, async (record) => {
@@ -147,7 +153,10 @@ export class Engine {
     return record;
   }
 
-  listActors(namespace: string, options: ListOptions): Promise<{ records: ActorRecord[]; cursor: string | null }> {
+  listActors(
+    namespace: string,
+    options: ListOptions,
+  ): Promise<{ records: ActorRecord[]; cursor: string | null }> {
     return this.directory.list(namespace, options);
   }
 
@@ -264,7 +273,7 @@ export class Engine {
     ];
     await this.store.batch(ops);
     record.destroyedAt = Date.now();
-    void this.#collect(record.actorId);
+    this.#background(this.#collect(record.actorId));
   }
 
   /** Clears a destroyed actor's state and KV; resumed at start if the engine stopped midway. */
@@ -275,8 +284,19 @@ export class Engine {
       await this.store.clearRange({ gte: base, lt: strinc(base) });
       await this.store.batch([{ type: "del", key: packKey([Subspace.garbage, actorId]) }]);
     } catch (e) {
-      if (!this.#closing) this.log.warn({ err: e, actorId }, "clearing a destroyed actor's data failed; retried at start");
+      if (!this.#closing)
+        this.log.warn({ err: e, actorId }, "clearing a destroyed actor's data failed; retried at start");
     }
+  }
+
+  /** Runs a data clean-up in the background; a graceful close waits for it to finish. */
+  #background(cleanup: Promise<void>): void {
+    const tracked = cleanup.catch((e: unknown) => {
+      if (!this.#closing)
+        this.log.warn({ err: e }, "clearing destroyed actors' data failed; retried at start");
+    });
+    this.#collecting.add(tracked);
+    void tracked.finally(() => this.#collecting.delete(tracked));
   }
 
   async #resumeGarbage(): Promise<void> {
@@ -346,6 +366,8 @@ export class Engine {
       const waking = [...this.#slots.values()].map((s) => s.waking?.catch(() => undefined));
       await Promise.all(waking);
       await Promise.all([...this.#slots.values()].map((s) => this.#stop(s, "shutdown")));
+      // Finish removing destroyed actors' data, so a graceful close leaves none of it behind.
+      while (this.#collecting.size > 0) await Promise.all([...this.#collecting]);
     })();
     return this.#closed;
   }
@@ -441,4 +463,3 @@ class Services implements ActorServices {
     this.#engine.requestStop(this.#slot, "destroy");
   }
 }
-

@@ -42,7 +42,10 @@ export interface ActorServices {
   /** Commits a new state and/or KV ops atomically. */
   write(state: Uint8Array | undefined, kv: KvOp[]): Promise<void>;
   kvGet(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
-  kvList(prefix: Uint8Array, options: { limit?: number; reverse?: boolean }): Promise<[Uint8Array, Uint8Array][]>;
+  kvList(
+    prefix: Uint8Array,
+    options: { limit?: number; reverse?: boolean },
+  ): Promise<[Uint8Array, Uint8Array][]>;
   schedule(at: number, action: string, args: unknown[]): Promise<string>;
   cancelScheduled(id: string): Promise<boolean>;
   listScheduled(): Promise<ScheduledCallRecord[]>;
