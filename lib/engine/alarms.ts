@@ -30,6 +30,7 @@ export class Alarms {
   readonly #fire: FireAlarm;
   readonly #log: Logger;
   readonly #inflight = new Set<string>();
+  readonly #running = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #armedAt = Infinity;
   #stopped = false;
@@ -45,6 +46,11 @@ export class Alarms {
   start(): void {
     this.#stopped = false;
     this.#kick();
+  }
+
+  /** Waits for calls that were already running (their actions drain as actors stop). */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
   }
 
   async stop(): Promise<void> {
@@ -168,10 +174,16 @@ export class Alarms {
       }
       if (this.#stopped) return;
       this.#inflight.add(tag);
-      void this.#run(actorId, id, at).finally(() => {
-        this.#inflight.delete(tag);
-        this.#kick();
-      });
+      const run: Promise<void> = this.#run(actorId, id, at)
+        .catch((e: unknown) =>
+          this.#log.error({ err: e, actorId, callId: id }, "scheduled call bookkeeping failed"),
+        )
+        .finally(() => {
+          this.#inflight.delete(tag);
+          this.#running.delete(run);
+          this.#kick();
+        });
+      this.#running.add(run);
     }
     if (next !== undefined && !this.#stopped) this.#arm(next);
   }

@@ -366,6 +366,8 @@ export class Engine {
       const waking = [...this.#slots.values()].map((s) => s.waking?.catch(() => undefined));
       await Promise.all(waking);
       await Promise.all([...this.#slots.values()].map((s) => this.#stop(s, "shutdown")));
+      // Scheduled calls that were running have their answers now; let them record that.
+      await this.#alarms.drain();
       // Finish removing destroyed actors' data, so a graceful close leaves none of it behind.
       while (this.#collecting.size > 0) await Promise.all([...this.#collecting]);
     })();
