@@ -57,7 +57,9 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   const log = logger ?? createLogger({ level: config.log.level });
 
   const store: Store =
-    config.storage.driver === "memory" ? new MemoryStore() : await LevelStore.open(config.storage.fileSystem.path);
+    config.storage.driver === "memory"
+      ? new MemoryStore()
+      : await LevelStore.open(config.storage.fileSystem.path);
   try {
     const admin = await resolveAdminToken(config, log);
     const namespaces = new StoreNamespaces(store);
@@ -122,7 +124,8 @@ class Running implements EnclaveEngine {
     await this.server.listen({ host, port });
     const addr = this.server.server.address();
     const actualPort = typeof addr === "object" && addr ? addr.port : port;
-    const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    const shownHost =
+      host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
     this.url = `http://${shownHost}:${actualPort}`;
     return { url: this.url };
   }
@@ -147,7 +150,13 @@ class Running implements EnclaveEngine {
     const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
     clearTimeout(timer);
     if (outcome === "timeout") {
-      this.log.warn({ timeoutMs: this.#timeoutMs }, "shutdown deadline passed; closing the store with work still running");
+      this.log.warn(
+        { timeoutMs: this.#timeoutMs },
+        "shutdown deadline passed; closing the store with work still running",
+      );
+      // Requests still in flight will never be answered now: close their sockets rather than
+      // leave the callers waiting (the listener is already closed; drained requests are gone).
+      this.server.server.closeAllConnections();
     }
     await this.#store.close();
   }

@@ -29,6 +29,9 @@ export const Errors = {
   routeNotFound: spec("request", "route_not_found", 404, "No such route"),
   methodNotAllowed: spec("request", "method_not_allowed", 405, "Method not allowed on this route"),
   upgradeRequired: spec("request", "upgrade_required", 426, "This route takes a WebSocket upgrade"),
+  urlTooLong: spec("request", "url_too_long", 414, "A segment of the URL path is longer than the limit"),
+  headersTooLarge: spec("request", "headers_too_large", 431, "The request headers are larger than the limit"),
+  requestTimeout: spec("request", "timeout", 408, "The request was not received in time"),
 
   // auth
   unauthenticated: spec("auth", "unauthenticated", 401, "A valid credential is required"),

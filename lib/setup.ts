@@ -68,8 +68,9 @@ function installSignalHandlers(running: EnclaveEngine): void {
       },
     );
   };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-  process.on("SIGTERM", () => stopping && onSignal("SIGTERM"));
-  process.on("SIGINT", () => stopping && onSignal("SIGINT"));
+  // One listener per signal: the first signal shuts down gracefully, a second one exits at once.
+  // (A second listener for the same signal would run on the first signal too, right after this
+  // one had set `stopping`, and turn every SIGTERM into an immediate exit 1.)
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }

@@ -35,7 +35,9 @@ export async function resolveAdminToken(config: EngineConfig, log: Logger): Prom
   try {
     const token = (await readFile(path, "utf8")).trim();
     if (token.length >= 16) return { token, source: "file", path };
-    throw new Error(`${path} does not hold a valid token (at least 16 characters); remove it to generate a new one`);
+    throw new Error(
+      `${path} does not hold a valid token (at least 16 characters); remove it to generate a new one`,
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }

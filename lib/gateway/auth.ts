@@ -12,9 +12,9 @@ import { TOKEN_SUBPROTOCOL_PREFIX } from "../wire/protocol.js";
 
 export type RouteAuth = "none" | "public" | "secret" | "admin";
 
-export type Principal =
-  | { kind: "admin" }
-  | { kind: "secret" | "public"; namespace: string; tokenId: string };
+export const ROUTE_AUTH_LEVELS: readonly RouteAuth[] = ["none", "public", "secret", "admin"];
+
+export type Principal = { kind: "admin" } | { kind: "secret" | "public"; namespace: string; tokenId: string };
 
 /** Resolves a presented token to a principal; undefined if the token is not valid. */
 export interface TokenVerifier {

@@ -19,7 +19,9 @@ export class StoreNamespaces implements NamespaceCatalog {
       {
         type: "put",
         key: packKey([Subspace.namespace, "default"]),
-        value: encoder.encode(JSON.stringify({ name: "default", displayName: "Default", createdAt: Date.now() })),
+        value: encoder.encode(
+          JSON.stringify({ name: "default", displayName: "Default", createdAt: Date.now() }),
+        ),
       },
     ]);
     this.#known.add("default");

@@ -43,15 +43,47 @@ export function decodeWire<T = unknown>(text: string): T {
   return JSON.parse(text, wireReviver) as T;
 }
 
-/** Turns `{ $bytes }` tags inside an already parsed JSON value into Uint8Array, in place where possible. */
-export function reviveWire<T = unknown>(value: T): T {
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = reviveWire(value[i]);
-    return value;
+/**
+ * Deepest nesting accepted in a value a caller sends (arguments, input, connection params): the
+ * value itself is level 1. Deeper values would overflow the stack of whatever walks them later
+ * (serializing the state that holds them, say), so they are refused at the door.
+ */
+export const MAX_WIRE_DEPTH = 128;
+
+/** Thrown when a received value is nested deeper than MAX_WIRE_DEPTH. */
+export class WireDepthError extends RangeError {
+  constructor(readonly maxDepth: number) {
+    super(`The value is nested more than ${maxDepth} levels deep`);
+    this.name = "WireDepthError";
   }
-  if (isBytesTag(value)) return fromBase64(value.$bytes) as T;
-  const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) obj[k] = reviveWire(obj[k]);
+}
+
+/**
+ * Turns `{ $bytes }` tags inside an already parsed JSON value into Uint8Array, in place where
+ * possible. Walks without recursion and throws WireDepthError past `maxDepth` levels.
+ */
+export function reviveWire<T = unknown>(value: T, maxDepth: number = MAX_WIRE_DEPTH): T {
+  if (value === null || typeof value !== "object") return value;
+  if (!Array.isArray(value) && isBytesTag(value)) return fromBase64(value.$bytes) as T;
+  const stack: [Record<string, unknown> | unknown[], number][] = [[value as Record<string, unknown>, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
+    if (depth > maxDepth) throw new WireDepthError(maxDepth);
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (v === null || typeof v !== "object") continue;
+        if (!Array.isArray(v) && isBytesTag(v)) node[i] = fromBase64(v.$bytes);
+        else stack.push([v as Record<string, unknown>, depth + 1]);
+      }
+    } else {
+      for (const k of Object.keys(node)) {
+        const v = node[k];
+        if (v === null || typeof v !== "object") continue;
+        if (!Array.isArray(v) && isBytesTag(v)) node[k] = fromBase64(v.$bytes);
+        else stack.push([v as Record<string, unknown>, depth + 1]);
+      }
+    }
+  }
   return value;
 }

@@ -29,7 +29,8 @@ export function actionRoutes(app: FastifyInstance, { engine }: GatewayDeps): voi
     "/gateway/:id/action/:action",
     { config: { auth: "public" }, schema: actionSchema },
     async (req, reply) => {
-      const args = reviveWire(req.body?.args ?? []);
+      // The whole body is walked so nesting depth counts the same as on a WebSocket.
+      const args = reviveWire(req.body)?.args ?? [];
       const output = await engine.action(req.namespace, req.params.id, req.params.action, args);
       // Serialized here so Uint8Array outputs become { $bytes } (fastify's serializer would not).
       return reply.type("application/json; charset=utf-8").send(encodeWire({ output: output ?? null }));
@@ -37,15 +38,21 @@ export function actionRoutes(app: FastifyInstance, { engine }: GatewayDeps): voi
   );
 }
 
+const RAW_REQUEST_PATH = /^\/gateway\/[^/]*\/request(\/.*)?$/;
+
 /** Raw requests get their own encapsulated context: bodies pass through as bytes, any type. */
 export async function requestRoutes(app: FastifyInstance, { engine }: GatewayDeps): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  const handler = async (req: FastifyRequest<{ Params: { id: string; "*": string } }>, reply: FastifyReply) => {
+  const handler = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const live = await engine.acquire(req.namespace, req.params.id);
-    const query = req.url.includes("?") ? req.url.slice(req.url.indexOf("?")) : "";
-    const url = new URL(`/${req.params["*"]}${query}`, "http://actor");
+    // The path after `/request`, exactly as sent (still percent-encoded: `%2F` stays one segment).
+    const q = req.url.indexOf("?");
+    const rawPath = q === -1 ? req.url : req.url.slice(0, q);
+    const rest = RAW_REQUEST_PATH.exec(rawPath)?.[1] ?? "";
+    // Prefixed, not resolved against a base: `//host/x` must stay a path, not become a host.
+    const url = new URL(`http://actor${rest || "/"}${q === -1 ? "" : req.url.slice(q)}`);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       // The credential was for the gateway; the actor never sees it.

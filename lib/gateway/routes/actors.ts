@@ -49,11 +49,12 @@ export function actorRoutes(app: FastifyInstance, { engine }: GatewayDeps): void
     "/actors",
     { config: { auth: "secret" }, schema: { body: createBody } },
     async (req) => {
+      const body = reviveWire(req.body);
       const { record, created } = await engine.getOrCreate(
         req.namespace,
-        req.body.name,
-        req.body.key,
-        reviveWire(req.body.input),
+        body.name,
+        body.key,
+        body.input,
         "getOrCreate",
       );
       return { actor: toWireActor(engine, record), created };
@@ -64,13 +65,8 @@ export function actorRoutes(app: FastifyInstance, { engine }: GatewayDeps): void
     "/actors",
     { config: { auth: "secret" }, schema: { body: createBody } },
     async (req, reply) => {
-      const { record } = await engine.getOrCreate(
-        req.namespace,
-        req.body.name,
-        req.body.key,
-        reviveWire(req.body.input),
-        "create",
-      );
+      const body = reviveWire(req.body);
+      const { record } = await engine.getOrCreate(req.namespace, body.name, body.key, body.input, "create");
       reply.code(201);
       return { actor: toWireActor(engine, record) };
     },

@@ -7,7 +7,7 @@ import type { WebSocket } from "ws";
 import { EnclaveError, Errors, err, type WireError } from "../../errors.js";
 import type { LiveActor } from "../../engine/index.js";
 import { newLocalId } from "../../engine/ids.js";
-import { decodeWire, encodeWire } from "../../wire/index.js";
+import { encodeWire, reviveWire } from "../../wire/index.js";
 import { CloseCodes, type ClientMessage, type ServerMessage } from "../../wire/protocol.js";
 import { mapError } from "../errors.js";
 import type { GatewayDeps } from "../server.js";
@@ -21,13 +21,20 @@ function closeCodeFor(e: WireError): number {
 function parseMessage(raw: string): ClientMessage {
   let msg: unknown;
   try {
-    msg = decodeWire(raw);
+    msg = JSON.parse(raw);
   } catch {
     throw err(Errors.malformedJson, "The message is not valid JSON");
   }
+  // `{ $bytes }` tags become Uint8Array; too deep a value is refused (WireDepthError).
+  msg = reviveWire(msg);
   const m = msg as Partial<ClientMessage> & Record<string, unknown>;
   if (m && typeof m === "object") {
-    if (m.t === "action" && Number.isSafeInteger(m.id) && typeof m.name === "string" && Array.isArray(m.args)) {
+    if (
+      m.t === "action" &&
+      Number.isSafeInteger(m.id) &&
+      typeof m.name === "string" &&
+      Array.isArray(m.args)
+    ) {
       return m as ClientMessage;
     }
     if ((m.t === "sub" || m.t === "unsub") && typeof m.event === "string") return m as ClientMessage;
@@ -99,9 +106,12 @@ export function connectRoutes(app: FastifyInstance, { engine, log }: GatewayDeps
 
       let params: unknown;
       try {
-        params = req.query.params === undefined ? undefined : JSON.parse(req.query.params);
-      } catch {
-        const body = fail(err(Errors.badRequest, "The `params` query parameter must be JSON"));
+        params =
+          req.query.params === undefined ? undefined : reviveWire(JSON.parse(req.query.params) as unknown);
+      } catch (e) {
+        const body = fail(
+          e instanceof SyntaxError ? err(Errors.badRequest, "The `params` query parameter must be JSON") : e,
+        );
         socket.close(closeCodeFor(body), body.code);
         return;
       }
@@ -131,7 +141,8 @@ export function connectRoutes(app: FastifyInstance, { engine, log }: GatewayDeps
           },
           (e: unknown) => {
             const body = fail(e);
-            const code = e instanceof EnclaveError || body.group === "user" ? closeCodeFor(body) : CloseCodes.rejected;
+            const code =
+              e instanceof EnclaveError || body.group === "user" ? closeCodeFor(body) : CloseCodes.rejected;
             socket.close(code, body.code.slice(0, 100));
           },
         );
