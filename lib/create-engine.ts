@@ -7,10 +7,16 @@ import type { Logger } from "pino";
 import type { AnyActorDefinition } from "./actor/definition.js";
 import { loadConfig, redactConfig, type EngineConfig, type EngineConfigInput } from "./config/index.js";
 import { Engine } from "./engine/index.js";
-import { AdminTokenVerifier, StoreNamespaces, buildGateway, resolveAdminToken } from "./gateway/index.js";
+import { StoreNamespaces, TokenStore, buildGateway, resolveAdminToken } from "./gateway/index.js";
 import { createHost, validateUse } from "./runner/index.js";
 import { LevelStore, MemoryStore, type Store } from "./store/index.js";
-import { createLogger } from "./telemetry/index.js";
+import {
+  createLogger,
+  installEgressAudit,
+  startMetrics,
+  type EgressAudit,
+  type EngineMetricsHandle,
+} from "./telemetry/index.js";
 
 export type CreateEngineOptions = NonNullable<EngineConfigInput> & EngineHostOptions;
 
@@ -32,6 +38,8 @@ export interface EnclaveEngine {
   readonly log: Logger;
   /** The gateway (fastify) instance, for vendors who add routes or inject requests. */
   readonly server: FastifyInstance;
+  /** The process's egress audit: every outbound connection and DNS lookup attempted. */
+  readonly egress: EgressAudit;
   /** Where a generated admin token was written, if it was. */
   readonly adminTokenPath: string | undefined;
   /** `http://host:port` once listening. */
@@ -56,28 +64,52 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   const { config } = loadConfig(loadOptions);
   const log = logger ?? createLogger({ level: config.log.level });
 
-  const store: Store =
-    config.storage.driver === "memory"
-      ? new MemoryStore()
-      : await LevelStore.open(config.storage.fileSystem.path);
+  // Record every outbound attempt from the start (and refuse them in air-gap mode).
+  const egress = installEgressAudit({ enforce: config.airgap.enforce, allow: config.airgap.allow, log });
+  let store: Store | undefined;
+  let metrics: EngineMetricsHandle | undefined;
   try {
+    store =
+      config.storage.driver === "memory"
+        ? new MemoryStore()
+        : await LevelStore.open(config.storage.fileSystem.path);
+    const opened = store;
+    metrics = await startMetrics(config.metrics, { sources: { storeStats: () => opened.stats() } });
     const admin = await resolveAdminToken(config, log);
     const namespaces = new StoreNamespaces(store);
     await namespaces.ensureDefault();
-    const engine = new Engine({ store, host: createHost(use, config), config, log });
+    const tokens = await TokenStore.open(store, admin.token);
+    const engine = new Engine({
+      store,
+      host: createHost(use, config),
+      config,
+      log,
+      metrics: metrics.metrics,
+    });
     await engine.start();
     const server = await buildGateway({
       engine,
       config,
       log,
-      verifier: new AdminTokenVerifier(admin.token),
+      tokens,
       namespaces,
+      metrics: metrics.metrics,
+      egress,
     });
-    return new Running(engine, config, log, server, store, admin.token, admin.path);
+    return new Running(engine, config, log, server, { store, metrics, egress }, admin.token, admin.path);
   } catch (e) {
-    await store.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
+    egress.uninstall();
     throw e;
   }
+}
+
+/** What a running engine owns and releases at close, last first. */
+interface Owned {
+  store: Store;
+  metrics: EngineMetricsHandle;
+  egress: EgressAudit;
 }
 
 class Running implements EnclaveEngine {
@@ -87,7 +119,7 @@ class Running implements EnclaveEngine {
   readonly server: FastifyInstance;
   readonly adminTokenPath: string | undefined;
   url: string | undefined;
-  readonly #store: Store;
+  readonly #owned: Owned;
   readonly #adminToken: string;
   readonly #timeoutMs: number;
   #closing: Promise<void> | undefined;
@@ -97,7 +129,7 @@ class Running implements EnclaveEngine {
     config: EngineConfig,
     log: Logger,
     server: FastifyInstance,
-    store: Store,
+    owned: Owned,
     adminToken: string,
     adminTokenPath: string | undefined,
   ) {
@@ -105,7 +137,7 @@ class Running implements EnclaveEngine {
     this.config = redactConfig(config);
     this.log = log;
     this.server = server;
-    this.#store = store;
+    this.#owned = owned;
     this.#adminToken = adminToken;
     this.adminTokenPath = adminTokenPath;
     this.#timeoutMs = config.shutdown.timeoutMs;
@@ -158,6 +190,13 @@ class Running implements EnclaveEngine {
       // leave the callers waiting (the listener is already closed; drained requests are gone).
       this.server.server.closeAllConnections();
     }
-    await this.#store.close();
+    await this.#owned.store.close();
+    await this.#owned.metrics.close();
+    this.#owned.egress.uninstall();
+  }
+
+  /** Outbound attempts the process made (and, in air-gap mode, refused). */
+  get egress(): EgressAudit {
+    return this.#owned.egress;
   }
 }

@@ -39,6 +39,28 @@ export const Errors = {
 
   // namespaces
   namespaceNotFound: spec("namespace", "not_found", 404, "No such namespace"),
+  namespaceAlreadyExists: spec(
+    "namespace",
+    "already_exists",
+    409,
+    "A namespace with this name already exists",
+  ),
+  namespaceNotEmpty: spec(
+    "namespace",
+    "not_empty",
+    409,
+    "The namespace still has actors; destroy them first",
+  ),
+  namespaceProtected: spec("namespace", "protected", 409, "The default namespace cannot be deleted"),
+  invalidNamespace: spec(
+    "namespace",
+    "invalid_name",
+    400,
+    "A namespace name is 1-63 characters of a-z, 0-9 and -, starting with a letter or digit",
+  ),
+
+  // tokens
+  tokenNotFound: spec("token", "not_found", 404, "No such token"),
 
   // actors: the directory
   actorNotFound: spec("actor", "not_found", 404, "No such actor"),

@@ -9,6 +9,7 @@
 import type { Logger } from "pino";
 import { Errors, err } from "../errors.js";
 import type { ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
+import { actionOutcome } from "../telemetry/metrics.js";
 import { decodeWire } from "../wire/index.js";
 import { CloseCodes } from "../wire/protocol.js";
 import type { ActionContext, ActorContext, ActorKv, ActorSchedule, Conn, ConnectContext } from "./context.js";
@@ -219,7 +220,18 @@ export class ActorInstance implements LiveActor, ActorContext {
       () => this.#done(),
       () => this.#done(),
     );
-    return withTimeout(run, this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout, name);
+    const started = performance.now();
+    const answer = withTimeout(
+      run,
+      this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout,
+      name,
+    );
+    const metrics = this.#services.metrics;
+    answer.then(
+      () => metrics.actionDone("ok", performance.now() - started),
+      (e: unknown) => metrics.actionDone(actionOutcome(e), performance.now() - started),
+    );
+    return answer;
   }
 
   async connect(transport: ConnTransport): Promise<void> {

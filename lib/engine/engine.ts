@@ -4,6 +4,7 @@
  * (`ActorHost`), reached only through the interfaces in types.ts.
  */
 import type { Logger } from "pino";
+import { noopMetrics, type EngineMetrics } from "../telemetry/metrics.js";
 import type { EngineConfig, Limits } from "../config/index.js";
 import { Errors, err } from "../errors.js";
 import { Subspace, packKey, prefixRange, unpackKey } from "../store/keys.js";
@@ -36,6 +37,7 @@ export interface EngineOptions {
   host: ActorHost;
   config: EngineConfig;
   log: Logger;
+  metrics?: EngineMetrics;
 }
 
 const textEncoder = new TextEncoder();
@@ -69,6 +71,7 @@ export class Engine {
   readonly host: ActorHost;
   readonly config: EngineConfig;
   readonly log: Logger;
+  readonly metrics: EngineMetrics;
   readonly directory: Directory;
   readonly #alarms: Alarms;
   readonly #slots = new Map<string, Slot>();
@@ -85,6 +88,7 @@ export class Engine {
     this.host = options.host;
     this.config = options.config;
     this.log = options.log;
+    this.metrics = options.metrics ?? noopMetrics;
     this.directory = new Directory(this.store);
     this.#alarms = new Alarms(this.store, (actorId, call) => this.#fireAlarm(actorId, call), this.log);
   }
@@ -236,6 +240,7 @@ export class Engine {
       .start(record, new Services(this, slot))
       .then((live) => {
         slot.live = live;
+        this.metrics.woke();
         slot.waking = undefined;
         this.#ensureSweep(live.sleepTimeout);
         return live;
@@ -261,6 +266,7 @@ export class Engine {
       if (reason === "destroy") await this.#removeData(slot.record);
     })().finally(() => {
       if (this.#slots.get(actorId) === slot) this.#slots.delete(actorId);
+      this.metrics.slept();
     });
     return slot.stopping;
   }
@@ -391,6 +397,9 @@ class Services implements ActorServices {
   }
   get limits(): Limits {
     return this.#engine.limits;
+  }
+  get metrics(): EngineMetrics {
+    return this.#engine.metrics;
   }
   get log(): Logger {
     this.#log ??= this.#engine.log.child({ actorId: this.#id, actor: this.#slot.record.name });

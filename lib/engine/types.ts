@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Limits } from "../config/index.js";
+import type { EngineMetrics } from "../telemetry/metrics.js";
 
 /** What the directory keeps about an actor. Times are epoch ms. */
 export interface ActorRecord {
@@ -36,6 +37,7 @@ export type KvOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type:
 export interface ActorServices {
   readonly limits: Limits;
   readonly log: Logger;
+  readonly metrics: EngineMetrics;
   loadState(): Promise<Uint8Array | undefined>;
   /** Commits the initial state and marks the actor initialized, atomically. */
   initialize(state: Uint8Array): Promise<void>;

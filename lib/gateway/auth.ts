@@ -16,9 +16,15 @@ export const ROUTE_AUTH_LEVELS: readonly RouteAuth[] = ["none", "public", "secre
 
 export type Principal = { kind: "admin" } | { kind: "secret" | "public"; namespace: string; tokenId: string };
 
-/** Resolves a presented token to a principal; undefined if the token is not valid. */
+/** The outcome of presenting a credential: who it is, or why it is refused. */
+export type Verdict =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "revoked" | "expired" };
+
+/** Resolves a presented token. Invalid is 401; revoked or expired (a real token, no longer good) is 403. */
 export interface TokenVerifier {
-  verify(token: string): Promise<Principal | undefined>;
+  check(token: string): Verdict;
 }
 
 /** Knows which namespaces exist. */
@@ -35,17 +41,6 @@ export function tokenMatches(presented: string, digest: Buffer): boolean {
   return timingSafeEqual(sha256(presented), digest);
 }
 
-/** The admin token only (namespace tokens arrive with the token store). */
-export class AdminTokenVerifier implements TokenVerifier {
-  readonly #digest: Buffer;
-  constructor(adminToken: string) {
-    this.#digest = sha256(adminToken);
-  }
-  async verify(token: string): Promise<Principal | undefined> {
-    return tokenMatches(token, this.#digest) ? { kind: "admin" } : undefined;
-  }
-}
-
 declare module "fastify" {
   interface FastifyContextConfig {
     auth?: RouteAuth;
@@ -58,7 +53,7 @@ declare module "fastify" {
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]+)$/;
-const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The token from `Authorization: Bearer`, or from the WebSocket subprotocol; undefined if absent. */
 export function presentedToken(request: FastifyRequest): string | undefined {
@@ -86,8 +81,11 @@ export function makeAuthHook(verifier: TokenVerifier, namespaces: NamespaceCatal
     if (level === undefined || level === "none") return;
     const token = presentedToken(request);
     if (token === undefined) throw err(Errors.unauthenticated);
-    const principal = await verifier.verify(token);
-    if (!principal) throw err(Errors.unauthenticated);
+    const verdict = verifier.check(token);
+    if (!verdict.ok) {
+      throw verdict.reason === "invalid" ? err(Errors.unauthenticated) : err(Errors.forbidden);
+    }
+    const principal = verdict.principal;
     const query = request.query as Record<string, unknown> | undefined;
     const asked = typeof query?.namespace === "string" ? query.namespace : undefined;
     if (principal.kind === "admin") {

@@ -9,12 +9,17 @@ import type { Logger } from "pino";
 import type { EngineConfig } from "../config/index.js";
 import type { Engine } from "../engine/index.js";
 import { Errors, err } from "../errors.js";
-import { ROUTE_AUTH_LEVELS, makeAuthHook, type NamespaceCatalog, type TokenVerifier } from "./auth.js";
+import type { EgressAudit, EngineMetrics } from "../telemetry/index.js";
+import { ROUTE_AUTH_LEVELS, makeAuthHook } from "./auth.js";
+import type { StoreNamespaces } from "./namespaces.js";
+import type { TokenStore } from "./tokens.js";
 import { clientErrorFor, mapError } from "./errors.js";
 import { actionRoutes, requestRoutes } from "./routes/actions.js";
 import { actorRoutes } from "./routes/actors.js";
 import { connectRoutes } from "./routes/connect.js";
+import { adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
+import { managementRoutes } from "./routes/management.js";
 import { WS_PROTOCOL } from "../wire/protocol.js";
 
 const STATUS_TEXT: Record<number, string> = {
@@ -27,8 +32,10 @@ export interface GatewayDeps {
   engine: Engine;
   config: EngineConfig;
   log: Logger;
-  verifier: TokenVerifier;
-  namespaces: NamespaceCatalog;
+  tokens: TokenStore;
+  namespaces: StoreNamespaces;
+  metrics: EngineMetrics;
+  egress: EgressAudit;
 }
 
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -117,7 +124,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
     },
   });
-  app.addHook("onRequest", makeAuthHook(deps.verifier, deps.namespaces));
+  app.addHook("onRequest", makeAuthHook(deps.tokens, deps.namespaces));
 
   app.setErrorHandler((e, req, reply) => {
     const { status, body } = mapError(e, deps.log, { method: req.method, url: req.routeOptions.url });
@@ -128,7 +135,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     return reply.code(e.status).send(e.toWire());
   });
 
+  app.addHook("onResponse", async (req, reply) => {
+    deps.metrics.httpRequest(req.method, req.routeOptions.url ?? "", reply.statusCode, reply.elapsedTime);
+  });
+
   healthRoutes(app, deps);
+  managementRoutes(app, deps);
+  adminRoutes(app, deps);
   actorRoutes(app, deps);
   actionRoutes(app, deps);
   connectRoutes(app, deps);

@@ -58,4 +58,5 @@ export const Subspace = {
   alarm: "t", // ["t", actorId, alarmId] -> alarm record
   alarmDue: "d", // ["d", dueAt, actorId, alarmId] -> empty; global time order
   garbage: "g", // ["g", actorId] -> empty; destroyed actor whose data is still being cleared
+  token: "o", // ["o", tokenId] -> namespace token record (hash of the secret, never the secret)
 } as const;
