@@ -86,17 +86,24 @@ export function makeAuthHook(verifier: TokenVerifier, namespaces: NamespaceCatal
       throw verdict.reason === "invalid" ? err(Errors.unauthenticated) : err(Errors.forbidden);
     }
     const principal = verdict.principal;
+    // Every value of `?namespace=` (a repeated parameter parses as a list): a namespace token
+    // naming any namespace but its own is refused, and a namespace given twice is an error,
+    // never a guess (it must not fall back to "default").
     const query = request.query as Record<string, unknown> | undefined;
-    const asked = typeof query?.namespace === "string" ? query.namespace : undefined;
+    const raw = query?.namespace;
+    const asked: unknown[] = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    if (principal.kind !== "admin") {
+      if (RANK[principal.kind] < RANK[level]) throw err(Errors.forbidden);
+      if (asked.some((ns) => ns !== principal.namespace)) throw err(Errors.forbidden);
+    }
+    if (asked.length > 1) throw err(Errors.badRequest, "Give `namespace` at most once");
     if (principal.kind === "admin") {
-      const ns = asked ?? "default";
-      if (!NAMESPACE_NAME.test(ns) || !(await namespaces.exists(ns))) {
-        throw err(Errors.namespaceNotFound, `No namespace named "${ns.slice(0, 64)}"`);
+      const ns = asked[0] ?? "default";
+      if (typeof ns !== "string" || !NAMESPACE_NAME.test(ns) || !(await namespaces.exists(ns))) {
+        throw err(Errors.namespaceNotFound, `No namespace named "${String(ns).slice(0, 64)}"`);
       }
       request.namespace = ns;
     } else {
-      if (RANK[principal.kind] < RANK[level]) throw err(Errors.forbidden);
-      if (asked !== undefined && asked !== principal.namespace) throw err(Errors.forbidden);
       request.namespace = principal.namespace;
     }
     request.principal = principal;

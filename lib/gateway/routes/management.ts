@@ -37,7 +37,9 @@ export function managementRoutes(app: FastifyInstance, { namespaces, tokens, egr
           required: ["name"],
           additionalProperties: false,
           properties: {
-            name: { type: "string", minLength: 1, maxLength: 63 },
+            // Checked by the namespace catalogue, so any bad name (empty, too long) gets
+            // namespace/invalid_name, not a generic validation error.
+            name: { type: "string" },
             displayName: { type: "string", minLength: 1, maxLength: 200 },
           },
         },
