@@ -858,6 +858,29 @@ describe("token matrix", () => {
     }
   });
 
+  it("revoking a token closes the WebSockets already open with it (4003), not others", async () => {
+    const pk = await createToken("team-a", "public");
+    const other = await createToken("team-a", "public");
+    const viaHeader = await expectWsOpen(`/gateway/${idA}/connect`, { header: bearer(pk.secret) }, "header");
+    const viaProtocol = await expectWsOpen(
+      `/gateway/${idA}/connect`,
+      { subprotocol: pk.secret },
+      "subprotocol",
+    );
+    const bystander = await expectWsOpen(
+      `/gateway/${idA}/connect`,
+      { header: bearer(other.secret) },
+      "other",
+    );
+    expect((await admin("DELETE", `/tokens/${pk.id}`)).status).toBe(200);
+    expect(await viaHeader.closed).toEqual({ code: 4003, reason: "token revoked" });
+    expect(await viaProtocol.closed).toEqual({ code: 4003, reason: "token revoked" });
+    // The connection opened with another token stays up and keeps working.
+    bystander.send({ t: "action", id: 1, name: "get", args: [] });
+    expect((await bystander.next()).t).toBe("result");
+    await closeWs(bystander);
+  });
+
   it("a revoked token is refused (403) on the very next request, over HTTP and WebSocket", async () => {
     const sk = await createToken("team-a", "secret");
     const pk = await createToken("team-a", "public");

@@ -54,6 +54,7 @@ export class TokenStore implements TokenVerifier {
   readonly #admin: Buffer;
   /** All token records; there are few, and verification must not hit the disk. */
   readonly #byId = new Map<string, StoredToken>();
+  readonly #revokeListeners = new Map<string, Set<() => void>>();
 
   private constructor(store: Store, adminToken: string) {
     this.#store = store;
@@ -106,7 +107,21 @@ export class TokenStore implements TokenVerifier {
     return t ? publicView(t) : undefined;
   }
 
-  /** Revokes at once; revoking twice is fine. Returns false for an unknown id. */
+  /**
+   * Runs `fn` when the token is revoked (to cut connections opened with it). Returns a function
+   * that removes the listener.
+   */
+  onRevoke(id: string, fn: () => void): () => void {
+    let set = this.#revokeListeners.get(id);
+    if (!set) this.#revokeListeners.set(id, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.#revokeListeners.get(id) === set) this.#revokeListeners.delete(id);
+    };
+  }
+
+  /** Revokes at once, open connections included; revoking twice is fine. False for an unknown id. */
   async revoke(id: string): Promise<boolean> {
     const t = this.#byId.get(id);
     if (!t) return false;
@@ -114,6 +129,9 @@ export class TokenStore implements TokenVerifier {
     const next: StoredToken = { ...t, revokedAt: Date.now() };
     await this.#store.batch([{ type: "put", key: key(id), value: encoder.encode(JSON.stringify(next)) }]);
     this.#byId.set(id, next);
+    const listeners = this.#revokeListeners.get(id);
+    this.#revokeListeners.delete(id);
+    for (const fn of listeners ?? []) fn();
     return true;
   }
 

@@ -42,7 +42,7 @@ function parseMessage(raw: string): ClientMessage {
   throw err(Errors.badRequest, 'Expected {t:"action",id,name,args}, {t:"sub",event} or {t:"unsub",event}');
 }
 
-export function connectRoutes(app: FastifyInstance, { engine, log }: GatewayDeps): void {
+export function connectRoutes(app: FastifyInstance, { engine, log, tokens }: GatewayDeps): void {
   app.route<{ Params: { id: string }; Querystring: { params?: string } }>({
     method: "GET",
     url: "/gateway/:id/connect",
@@ -99,8 +99,15 @@ export function connectRoutes(app: FastifyInstance, { engine, log }: GatewayDeps
         if (live) handle(text);
         else queue.push(text);
       });
+      // A revoked token cuts the connections opened with it, not only the next request.
+      const principal = req.principal;
+      const stopWatching =
+        principal && principal.kind !== "admin"
+          ? tokens.onRevoke(principal.tokenId, () => socket.close(CloseCodes.rejected, "token revoked"))
+          : undefined;
       socket.on("close", () => {
         closed = true;
+        stopWatching?.();
         if (live) void live.disconnect(connId);
       });
 
