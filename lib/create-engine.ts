@@ -14,9 +14,12 @@ import {
   createLogger,
   installEgressAudit,
   startMetrics,
+  startTracing,
   type EgressAudit,
   type EngineMetricsHandle,
+  type TracingHandle,
 } from "./telemetry/index.js";
+import { VERSION } from "./version.js";
 
 export type CreateEngineOptions = NonNullable<EngineConfigInput> & EngineHostOptions;
 
@@ -68,7 +71,15 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
   const egress = installEgressAudit({ enforce: config.airgap.enforce, allow: config.airgap.allow, log });
   let store: Store | undefined;
   let metrics: EngineMetricsHandle | undefined;
+  let tracing: TracingHandle | undefined;
   try {
+    // After the egress audit, so the exporter's connections are audited (and refused in air-gap
+    // mode unless the collector is on airgap.allow). Loads nothing unless telemetry.otel.enabled.
+    tracing = await startTracing(config.telemetry.otel, {
+      log,
+      serviceVersion: VERSION,
+      airgap: config.airgap,
+    });
     store =
       config.storage.driver === "memory"
         ? new MemoryStore()
@@ -85,6 +96,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
       config,
       log,
       metrics: metrics.metrics,
+      tracer: tracing.tracer,
     });
     await engine.start();
     const server = await buildGateway({
@@ -96,9 +108,18 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
       metrics: metrics.metrics,
       egress,
     });
-    return new Running(engine, config, log, server, { store, metrics, egress }, admin.token, admin.path);
+    return new Running(
+      engine,
+      config,
+      log,
+      server,
+      { store, metrics, tracing, egress },
+      admin.token,
+      admin.path,
+    );
   } catch (e) {
     await store?.close().catch(() => undefined);
+    await tracing?.shutdown();
     await metrics?.close().catch(() => undefined);
     egress.uninstall();
     throw e;
@@ -109,6 +130,8 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
 interface Owned {
   store: Store;
   metrics: EngineMetricsHandle;
+  /** Flushed (at most FLUSH_TIMEOUT_MS) before the egress audit comes off. */
+  tracing: TracingHandle;
   egress: EgressAudit;
 }
 
@@ -191,6 +214,7 @@ class Running implements EnclaveEngine {
       this.server.server.closeAllConnections();
     }
     await this.#owned.store.close();
+    await this.#owned.tracing.shutdown();
     await this.#owned.metrics.close();
     this.#owned.egress.uninstall();
   }

@@ -221,6 +221,7 @@ export class ActorInstance implements LiveActor, ActorContext {
       () => this.#done(),
     );
     const started = performance.now();
+    const endSpan = this.#services.tracer?.action(this.#record, name);
     const answer = withTimeout(
       run,
       this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout,
@@ -228,8 +229,14 @@ export class ActorInstance implements LiveActor, ActorContext {
     );
     const metrics = this.#services.metrics;
     answer.then(
-      () => metrics.actionDone("ok", performance.now() - started),
-      (e: unknown) => metrics.actionDone(actionOutcome(e), performance.now() - started),
+      () => {
+        metrics.actionDone("ok", performance.now() - started);
+        endSpan?.();
+      },
+      (e: unknown) => {
+        metrics.actionDone(actionOutcome(e), performance.now() - started);
+        endSpan?.(e);
+      },
     );
     return answer;
   }

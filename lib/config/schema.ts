@@ -90,13 +90,24 @@ export const EngineConfigSchema = z
             enabled: z
               .boolean()
               .default(false)
-              .describe("Export OpenTelemetry data to telemetry.otel.endpoint (opt-in)"),
+              .describe("Export traces to telemetry.otel.endpoint (opt-in; see airgap.allow)"),
             endpoint: z
               .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
               .optional()
-              .describe("OTLP/HTTP collector inside the perimeter (http:// or https:// URL)"),
+              .describe("OTLP/HTTP collector in the perimeter (http(s) URL); required if enabled"),
           })
           .prefault({}),
+      })
+      .superRefine((telemetry, ctx) => {
+        if (telemetry.otel.enabled && telemetry.otel.endpoint === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["otel", "endpoint"],
+            message:
+              "is required when telemetry.otel.enabled is true: name the OTLP/HTTP collector inside " +
+              "the perimeter (e.g. http://otel-collector.internal:4318), or set telemetry.otel.enabled to false",
+          });
+        }
       })
       .prefault({}),
     airgap: z

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { noopMetrics, type EngineMetrics } from "../telemetry/metrics.js";
+import { noopTracer, type EngineTracer } from "../telemetry/tracing.js";
 import type { EngineConfig, Limits } from "../config/index.js";
 import { Errors, err } from "../errors.js";
 import { Subspace, packKey, prefixRange, unpackKey } from "../store/keys.js";
@@ -38,6 +39,7 @@ export interface EngineOptions {
   config: EngineConfig;
   log: Logger;
   metrics?: EngineMetrics;
+  tracer?: EngineTracer;
 }
 
 const textEncoder = new TextEncoder();
@@ -72,6 +74,7 @@ export class Engine {
   readonly config: EngineConfig;
   readonly log: Logger;
   readonly metrics: EngineMetrics;
+  readonly tracer: EngineTracer;
   readonly directory: Directory;
   readonly #alarms: Alarms;
   readonly #slots = new Map<string, Slot>();
@@ -89,6 +92,7 @@ export class Engine {
     this.config = options.config;
     this.log = options.log;
     this.metrics = options.metrics ?? noopMetrics;
+    this.tracer = options.tracer ?? noopTracer;
     this.directory = new Directory(this.store);
     this.#alarms = new Alarms(this.store, (actorId, call) => this.#fireAlarm(actorId, call), this.log);
   }
@@ -236,17 +240,20 @@ export class Engine {
     if (existing?.waking) return existing.waking;
     const slot: Slot = { record };
     this.#slots.set(record.actorId, slot);
+    const endWake = this.tracer.wake(record);
     slot.waking = this.host
       .start(record, new Services(this, slot))
       .then((live) => {
         slot.live = live;
         this.metrics.woke();
+        endWake();
         slot.waking = undefined;
         this.#ensureSweep(live.sleepTimeout);
         return live;
       })
       .catch((e: unknown) => {
         this.#slots.delete(record.actorId);
+        endWake(e);
         throw e;
       });
     return slot.waking;
@@ -257,16 +264,20 @@ export class Engine {
     const live = slot.live;
     if (!live) return Promise.resolve();
     const actorId = slot.record.actorId;
+    const endSleep = this.tracer.sleep(slot.record, reason);
+    let failed: unknown;
     slot.stopping = (async () => {
       try {
         await live.stop(reason);
       } catch (e) {
+        failed = e;
         this.log.error({ err: e, actorId, reason }, "actor did not stop cleanly");
       }
       if (reason === "destroy") await this.#removeData(slot.record);
     })().finally(() => {
       if (this.#slots.get(actorId) === slot) this.#slots.delete(actorId);
       this.metrics.slept();
+      endSleep(failed);
     });
     return slot.stopping;
   }
@@ -400,6 +411,9 @@ class Services implements ActorServices {
   }
   get metrics(): EngineMetrics {
     return this.#engine.metrics;
+  }
+  get tracer(): EngineTracer {
+    return this.#engine.tracer;
   }
   get log(): Logger {
     this.#log ??= this.#engine.log.child({ actorId: this.#id, actor: this.#slot.record.name });

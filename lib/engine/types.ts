@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { Limits } from "../config/index.js";
 import type { EngineMetrics } from "../telemetry/metrics.js";
+import type { EngineTracer } from "../telemetry/tracing.js";
 
 /** What the directory keeps about an actor. Times are epoch ms. */
 export interface ActorRecord {
@@ -38,6 +39,8 @@ export interface ActorServices {
   readonly limits: Limits;
   readonly log: Logger;
   readonly metrics: EngineMetrics;
+  /** Spans for actions (absent or `noopTracer` when tracing is off). */
+  readonly tracer?: EngineTracer;
   loadState(): Promise<Uint8Array | undefined>;
   /** Commits the initial state and marks the actor initialized, atomically. */
   initialize(state: Uint8Array): Promise<void>;

@@ -31,3 +31,15 @@ export {
   type MetricsSources,
   type PrometheusMetricsOptions,
 } from "./metrics.js";
+export { noopTracer, type EngineTracer, type SpanEnd, type TracedActor } from "./tracing.js";
+export {
+  FLUSH_TIMEOUT_MS,
+  SPAN_ATTRIBUTES,
+  SPAN_NAMES,
+  otlpTracesUrl,
+  startTracing,
+  type OtelConfig,
+  type TracingHandle,
+  type TracingLogger,
+  type TracingOptions,
+} from "./otel.js";
