@@ -1,6 +1,7 @@
 // The package as a vendor gets it: the files `npm pack` would ship, imported by plain node
 // (no TypeScript loader) through the package name and its export map.
 import { execFileSync } from "node:child_process";
+import process from "node:process";
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
