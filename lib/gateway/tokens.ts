@@ -79,7 +79,8 @@ export class TokenStore implements TokenVerifier {
     if (input.expiresAt !== undefined && input.expiresAt <= Date.now()) {
       throw err(Errors.badRequest, "expiresAt must be in the future (epoch milliseconds)");
     }
-    const id = randomBytes(12).toString("base64url").replace(/_/g, "-");
+    // 16 characters of [A-Za-z0-9-], never starting with "-" (a CLI would read it as an option).
+    const id = `t${randomBytes(12).toString("base64url").replace(/_/g, "-").slice(1)}`;
     const secretPart = randomBytes(32).toString("base64url");
     const stored: StoredToken = {
       id,
