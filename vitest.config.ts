@@ -13,7 +13,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["lib/**/*.test.ts", "examples/**/*.test.ts", "bench/**/*.test.ts"],
+    include: ["lib/**/*.test.ts", "examples/**/*.test.ts", "bench/**/*.test.ts", "charts/*/tests/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -8,7 +8,8 @@ export const counter = actor({
   state: { count: 0 },
   actions: {
     increment: (c, amount: number = 1) => {
-      if (!Number.isFinite(amount)) throw new UserError("amount must be a number", { code: "invalid_amount" });
+      if (!Number.isFinite(amount))
+        throw new UserError("amount must be a number", { code: "invalid_amount" });
       c.state.count += amount;
       c.broadcast("changed", c.state.count);
       return c.state.count;
@@ -51,7 +52,8 @@ export const chatRoom = actor({
         at: Date.now(),
       };
       c.state.messages.push(message);
-      if (c.state.messages.length > MAX_HISTORY) c.state.messages.splice(0, c.state.messages.length - MAX_HISTORY);
+      if (c.state.messages.length > MAX_HISTORY)
+        c.state.messages.splice(0, c.state.messages.length - MAX_HISTORY);
       c.broadcast("message", message);
       return message;
     },
