@@ -5,7 +5,7 @@
  * Levels nest: the admin token opens every route of every namespace; a namespace secret token
  * opens secret and public routes of its namespace; a public token only public routes.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, hash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Errors, err } from "../errors.js";
 import { TOKEN_SUBPROTOCOL_PREFIX } from "../wire/protocol.js";
@@ -33,7 +33,10 @@ export interface NamespaceCatalog {
 }
 
 export function sha256(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
+  // crypto.hash (Node >= 20.12) is the one-shot form: no Hash object per request.
+  return typeof hash === "function"
+    ? hash("sha256", text, "buffer")
+    : createHash("sha256").update(text, "utf8").digest();
 }
 
 /** Compares a presented token with a stored digest in constant time (digests have equal length). */
