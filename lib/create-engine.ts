@@ -8,7 +8,7 @@ import type { AnyActorDefinition } from "./actor/definition.js";
 import { loadConfig, redactConfig, type EngineConfig, type EngineConfigInput } from "./config/index.js";
 import { Engine } from "./engine/index.js";
 import { StoreNamespaces, TokenStore, buildGateway, resolveAdminToken } from "./gateway/index.js";
-import { createHost, validateUse } from "./runner/index.js";
+import { CompositeHost, RemoteHost, createHost, validateUse, type ConnectedRunners } from "./runner/index.js";
 import { LevelStore, MemoryStore, type Store } from "./store/index.js";
 import {
   createLogger,
@@ -32,10 +32,19 @@ export interface EngineHostOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** A logger to use instead of pino on stdout. */
   logger?: Logger;
+  /**
+   * Runner mode: the engine pings each connected runner this often and drops one that stays
+   * silent for three intervals (its actors are then placed again). Default 5000 ms.
+   */
+  runnerHeartbeatMs?: number;
 }
 
 export interface EnclaveEngine {
+  /** Always "embedded" (an engine in this process); `registry.start()` in runner mode returns an EnclaveRunner. */
+  readonly mode: "embedded";
   readonly engine: Engine;
+  /** The runners connected to this engine (runner mode; see docs/runner-protocol.md). */
+  readonly runners: ConnectedRunners;
   /** The effective configuration with secrets redacted. */
   readonly config: EngineConfig;
   readonly log: Logger;
@@ -58,7 +67,7 @@ export interface EnclaveEngine {
 }
 
 export async function createEngine(options: CreateEngineOptions = {}): Promise<EnclaveEngine> {
-  const { registry, configPaths, env, logger, ...overrides } = options;
+  const { registry, configPaths, env, logger, runnerHeartbeatMs, ...overrides } = options;
   const use = registry?.use ?? {};
   validateUse(use);
   const loadOptions: Parameters<typeof loadConfig>[0] = { overrides };
@@ -90,9 +99,19 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
     const namespaces = new StoreNamespaces(store);
     await namespaces.ensureDefault();
     const tokens = await TokenStore.open(store, admin.token);
+    // Local types run in this process; every other type runs on runners (`enclave start` has
+    // no local types at all). See lib/runner/composite-host.ts.
+    const local = createHost(use, config);
+    const remoteOptions: ConstructorParameters<typeof RemoteHost>[0] = {
+      config,
+      log,
+      isLocalType: (name) => local.hasType(name),
+    };
+    if (runnerHeartbeatMs !== undefined) remoteOptions.heartbeatMs = runnerHeartbeatMs;
+    const runners = new RemoteHost(remoteOptions);
     const engine = new Engine({
       store,
-      host: createHost(use, config),
+      host: new CompositeHost(local, runners),
       config,
       log,
       metrics: metrics.metrics,
@@ -113,7 +132,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
       config,
       log,
       server,
-      { store, metrics, tracing, egress },
+      { store, metrics, tracing, egress, runners },
       admin.token,
       admin.path,
     );
@@ -133,9 +152,11 @@ interface Owned {
   /** Flushed (at most FLUSH_TIMEOUT_MS) before the egress audit comes off. */
   tracing: TracingHandle;
   egress: EgressAudit;
+  runners: RemoteHost;
 }
 
 class Running implements EnclaveEngine {
+  readonly mode = "embedded" as const;
   readonly engine: Engine;
   readonly config: EngineConfig;
   readonly log: Logger;
@@ -198,8 +219,17 @@ class Running implements EnclaveEngine {
     });
     const graceful = (async () => {
       // Stop taking work first (readiness goes 503), then drain HTTP, then sleep every actor.
-      const stopping = this.engine.close();
-      await this.server.close();
+      // Requests waiting for a runner fail now; runners stay connected until their actors slept.
+      this.#owned.runners.stopPlacing();
+      const stopping = this.engine.close().finally(() => this.#owned.runners.close());
+      // A keep-alive connection that finishes its request mid-close would otherwise stay open
+      // until the client drops it; keep closing idle ones until the server is closed.
+      const sweep = setInterval(() => this.server.server.closeIdleConnections(), 50);
+      try {
+        await this.server.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await stopping;
     })();
     const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
@@ -212,11 +242,16 @@ class Running implements EnclaveEngine {
       // Requests still in flight will never be answered now: close their sockets rather than
       // leave the callers waiting (the listener is already closed; drained requests are gone).
       this.server.server.closeAllConnections();
+      await this.#owned.runners.close();
     }
     await this.#owned.store.close();
     await this.#owned.tracing.shutdown();
     await this.#owned.metrics.close();
     this.#owned.egress.uninstall();
+  }
+
+  get runners(): ConnectedRunners {
+    return this.#owned.runners;
   }
 
   /** Outbound attempts the process made (and, in air-gap mode, refused). */

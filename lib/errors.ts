@@ -94,6 +94,32 @@ export const Errors = {
   messageTooLarge: spec("limit", "message_too_large", 413, "The message is larger than the limit"),
   tooManyAlarms: spec("limit", "too_many_alarms", 400, "The actor has too many scheduled calls"),
 
+  // runners (runner mode: actor code hosted by apps connected to a standalone engine)
+  noRunner: spec(
+    "runner",
+    "no_runner",
+    503,
+    "No connected runner hosts this actor type; retry when one has connected",
+  ),
+  runnerLost: spec(
+    "runner",
+    "runner_lost",
+    503,
+    "The runner hosting the actor went away; retry (the actor starts again on a runner)",
+  ),
+  runnerProtocolMismatch: spec(
+    "runner",
+    "protocol_mismatch",
+    400,
+    "The runner and the engine speak different runner protocol versions",
+  ),
+  runnerProtocolError: spec(
+    "runner",
+    "protocol_error",
+    400,
+    "The runner or the engine sent a message that does not follow the runner protocol",
+  ),
+
   // store
   storeUnavailable: spec("store", "unavailable", 503, "The store is not open"),
 

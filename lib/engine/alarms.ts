@@ -206,8 +206,9 @@ export class Alarms {
     try {
       await this.#fire(actorId, call);
     } catch (e) {
-      // Shutting down: keep the call so it runs after restart.
-      if (e instanceof EnclaveError && e.code === Errors.stopping.code) return;
+      // Shutting down: keep the call so it runs after restart. No runner could take the actor
+      // (runner mode): keep it too, and try again (each try waits runners.placementTimeoutMs).
+      if (e instanceof EnclaveError && (e.code === Errors.stopping.code || isPlacementFailure(e))) return;
       this.#log.warn(
         { err: e, actorId, action: call.action, callId: id },
         "scheduled call failed; it is not retried",
@@ -218,4 +219,12 @@ export class Alarms {
       { type: "del", key: dueKey(at, actorId, id) },
     ]);
   }
+}
+
+/** The actor could not be placed on a runner, or its runner went away: not the call's fault. */
+function isPlacementFailure(e: EnclaveError): boolean {
+  return (
+    e.group === Errors.noRunner.group &&
+    (e.code === Errors.noRunner.code || e.code === Errors.runnerLost.code)
+  );
 }

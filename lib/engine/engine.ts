@@ -11,6 +11,7 @@ import { Errors, err } from "../errors.js";
 import { Subspace, packKey, prefixRange, unpackKey } from "../store/keys.js";
 import type { BatchOp, Store } from "../store/types.js";
 import { Alarms } from "./alarms.js";
+import { checkStoreFormat } from "./format.js";
 import { Directory, type ListOptions, normalizeKey } from "./directory.js";
 import { encodeWire } from "../wire/index.js";
 import type {
@@ -112,6 +113,10 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    await checkStoreFormat(
+      this.store,
+      this.config.storage.driver === "memory" ? "(memory)" : this.config.storage.fileSystem.path,
+    );
     this.#alarms.start();
     this.#ready = true;
     this.#background(this.#resumeGarbage());
@@ -352,6 +357,23 @@ export class Engine {
     await live.action(call.action, call.args);
   }
 
+  /**
+   * Called by Services when the host lost a live actor without stopping it (runner mode: its
+   * runner went away). Its slot goes, so it counts as asleep and the next request starts it
+   * again. A slot still waking or already stopping is left alone: its pending start or stop
+   * fails on its own and removes it.
+   */
+  forget(slot: Slot): void {
+    const actorId = slot.record.actorId;
+    if (this.#slots.get(actorId) !== slot || !slot.live || slot.stopping) return;
+    this.#slots.delete(actorId);
+    this.metrics.slept();
+    this.log.debug(
+      { actorId, actor: slot.record.name },
+      "actor lost with its runner; it starts again on demand",
+    );
+  }
+
   /** Called by Services on behalf of an actor. */
   requestStop(slot: Slot, reason: "sleep" | "destroy"): void {
     // After the current turn, so the calling action can finish and answer first.
@@ -486,5 +508,8 @@ class Services implements ActorServices {
   }
   requestDestroy(): void {
     this.#engine.requestStop(this.#slot, "destroy");
+  }
+  lost(): void {
+    this.#engine.forget(this.#slot);
   }
 }

@@ -58,6 +58,13 @@ export interface ActorServices {
   requestSleep(): void;
   /** Asks the engine to destroy this actor once current work is done. */
   requestDestroy(): void;
+  /**
+   * For hosts that run actor code elsewhere (runner mode): the live actor is gone without having
+   * stopped (its runner disconnected or stopped answering). The engine drops it at once, as if it
+   * were asleep, and the next request or alarm starts it again. The host must fail the calls it
+   * still has in flight on it. The engine provides this; a runtime never calls it.
+   */
+  lost?(): void;
 }
 
 /** A connection as the engine's transport sees it. */

@@ -20,6 +20,7 @@ import { connectRoutes } from "./routes/connect.js";
 import { adminRoutes } from "./routes/admin.js";
 import { healthRoutes } from "./routes/health.js";
 import { managementRoutes } from "./routes/management.js";
+import { runnerRoutes } from "./routes/runners.js";
 import { WS_PROTOCOL } from "../wire/protocol.js";
 
 const STATUS_TEXT: Record<number, string> = {
@@ -145,6 +146,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   actorRoutes(app, deps);
   actionRoutes(app, deps);
   connectRoutes(app, deps);
+  runnerRoutes(app, deps);
   await app.register(async (scope) => requestRoutes(scope, deps));
 
   return app;
