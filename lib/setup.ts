@@ -9,6 +9,7 @@ import { loadConfig } from "./config/index.js";
 import { createEngine, type CreateEngineOptions, type EnclaveEngine } from "./create-engine.js";
 import { validateUse } from "./runner/index.js";
 import { startRunner, type EnclaveRunner } from "./runner/runner.js";
+import { SignalWatch, shutdown } from "./shutdown.js";
 import { createLogger } from "./telemetry/index.js";
 
 export type StartOptions = Omit<CreateEngineOptions, "registry"> & {
@@ -50,17 +51,18 @@ export function setup<U extends Record<string, AnyActorDefinition>>(config: { us
     const env = rest.env ?? process.env;
     const runnerEndpoint = endpoint ?? nonEmpty(env.ENCLAVE_ENDPOINT);
     if (runnerEndpoint !== undefined) {
+      const settings = runnerSettings(rest);
       const runner = await startRunner({
         use,
         endpoint: runnerEndpoint,
         namespace: namespace ?? nonEmpty(env.ENCLAVE_NAMESPACE),
         token: token ?? nonEmpty(env.ENCLAVE_TOKEN),
         runnerName: runnerName ?? nonEmpty(env.ENCLAVE_RUNNER_NAME),
-        ...runnerSettings(rest),
+        ...settings,
         ...(reconnect?.minDelayMs !== undefined ? { minReconnectDelayMs: reconnect.minDelayMs } : {}),
         ...(reconnect?.maxDelayMs !== undefined ? { maxReconnectDelayMs: reconnect.maxDelayMs } : {}),
       });
-      if (handleSignals) installSignalHandlers(runner);
+      if (handleSignals) installSignalHandlers(runner, settings.closeTimeoutMs);
       return runner;
     }
     const running = await createEngine({ ...rest, registry: { use } });
@@ -74,7 +76,7 @@ export function setup<U extends Record<string, AnyActorDefinition>>(config: { us
       await running.close();
       throw e;
     }
-    if (handleSignals) installSignalHandlers(running);
+    if (handleSignals) installSignalHandlers(running, running.config.shutdown.timeoutMs);
     return running;
   }
   return { use, start: start as Registry<U>["start"] };
@@ -103,26 +105,17 @@ function runnerSettings(options: Omit<CreateEngineOptions, "registry">): {
   };
 }
 
-function installSignalHandlers(running: { close(): Promise<void>; log: Logger }): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      running.log.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    stopping = true;
+/**
+ * SIGTERM/SIGINT: drain, sleep actors, close the store, exit 0; a second signal or the deadline
+ * (`shutdown.timeoutMs`) exits at once with 1. Same rules as `enclave start`.
+ */
+function installSignalHandlers(running: { close(): Promise<void>; log: Logger }, timeoutMs: number): void {
+  const watch = new SignalWatch(process);
+  void watch.first.then(async (signal) => {
     running.log.info({ signal }, "shutting down: draining requests and putting actors to sleep");
-    running.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        running.log.error({ err: e }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  // One listener per signal: the first signal shuts down gracefully, a second one exits at once.
-  // (A second listener for the same signal would run on the first signal too, right after this
-  // one had set `stopping`, and turn every SIGTERM into an immediate exit 1.)
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
+    const result = await shutdown(() => running.close(), watch, timeoutMs);
+    if (result.outcome === "failed") running.log.error({ err: result.error }, "shutdown failed");
+    else if (result.outcome !== "closed") running.log.warn({ outcome: result.outcome }, "shutdown cut short");
+    process.exit(result.exitCode);
+  });
 }

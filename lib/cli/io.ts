@@ -2,7 +2,7 @@
  * What every command gets: where to write, which environment to read, and the errors that
  * decide the exit code. Commands never call process.exit; `run` returns the code.
  */
-import type { SignalSource } from "./shutdown.js";
+import type { SignalSource } from "../shutdown.js";
 
 export type { SignalSource };
 

@@ -13,7 +13,7 @@ import { createLogger } from "../../telemetry/index.js";
 import { VERSION } from "../../version.js";
 import { CliError, EXIT_FAILURE, EXIT_OK, line, type CliIo } from "../io.js";
 import { collect, configError, parsePort } from "../options.js";
-import { SignalWatch, closeEngine, shutdown } from "../shutdown.js";
+import { SignalWatch, shutdown } from "../../shutdown.js";
 
 export interface StartOptions {
   config?: string[];
@@ -114,7 +114,7 @@ export async function start(options: StartOptions, io: CliIo): Promise<number> {
       `${signal}: shutting down (draining requests, putting actors to sleep, closing the store; ` +
         `deadline ${timeoutMs} ms). Send it again to exit at once.`,
     );
-    const result = await shutdown(() => closeEngine(running), watch, timeoutMs);
+    const result = await shutdown(() => running.close(), watch, timeoutMs);
     switch (result.outcome) {
       case "closed":
         say("stopped");

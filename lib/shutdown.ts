@@ -6,8 +6,8 @@
  * - a second signal, or the deadline (`shutdown.timeoutMs`) passing first, ends the wait at
  *   once with exit code 1; the caller then exits the process without waiting any longer.
  *
- * It never calls process.exit itself, so it can be driven in-process by a test. It depends on
- * nothing else in lib/cli, so embedded mode (lib/setup.ts) can use it too once moved below.
+ * It never calls process.exit itself, so it can be driven in-process by a test. `enclave start`
+ * and embedded mode (`registry.start()`) both use it.
  */
 
 /** Where SIGTERM/SIGINT come from: the process, or an emitter in tests. */
@@ -82,27 +82,5 @@ export async function shutdown(
     return await Promise.race([closing, signalled, deadline]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** What `closeEngine` needs of a running engine (EnclaveEngine has it). */
-export interface ClosableEngine {
-  close(): Promise<void>;
-  readonly server: { readonly server: { closeIdleConnections(): void } };
-}
-
-/**
- * `running.close()`, closing each keep-alive connection as soon as its last response has been
- * sent. The HTTP server closes idle connections only once, when its close starts; a connection
- * whose request was still in flight then stays open after the drained response until the
- * client drops it (undici keeps it up to the server's 72 s keep-alive), which would hold the
- * graceful close up until the deadline.
- */
-export async function closeEngine(running: ClosableEngine, sweepMs = 50): Promise<void> {
-  const sweep = setInterval(() => running.server.server.closeIdleConnections(), sweepMs);
-  try {
-    await running.close();
-  } finally {
-    clearInterval(sweep);
   }
 }

@@ -9,9 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { actor } from "../actor/index.js";
-import { createEngine, type EnclaveEngine } from "../create-engine.js";
-import { SignalWatch, closeEngine, shutdown, type SignalSource } from "./shutdown.js";
+import { actor } from "./actor/index.js";
+import { createEngine, type EnclaveEngine } from "./create-engine.js";
+import { SignalWatch, shutdown, type SignalSource } from "./shutdown.js";
 
 const ADMIN = "s".repeat(32);
 const slept: string[] = [];
@@ -96,7 +96,7 @@ describe("graceful shutdown", () => {
     const watch = new SignalWatch(source);
     source.emit("SIGTERM", "SIGTERM");
     expect(await watch.first).toBe("SIGTERM");
-    const result = await shutdown(() => closeEngine(running), watch, 10_000);
+    const result = await shutdown(() => running.close(), watch, 10_000);
     watch.dispose();
     expect(result).toEqual({ outcome: "closed", exitCode: 0 });
     const res = await inFlight;
@@ -117,7 +117,7 @@ describe("graceful shutdown", () => {
     await new Promise((r) => setTimeout(r, 50));
     const watch = new SignalWatch(signals());
     const t0 = Date.now();
-    const result = await shutdown(() => closeEngine(running), watch, 400);
+    const result = await shutdown(() => running.close(), watch, 400);
     const took = Date.now() - t0;
     watch.dispose();
     expect(result).toEqual({ outcome: "deadline", exitCode: 1 });
@@ -134,7 +134,7 @@ describe("graceful shutdown", () => {
     const source = signals();
     const watch = new SignalWatch(source);
     source.emit("SIGTERM", "SIGTERM");
-    const pending = shutdown(() => closeEngine(running), watch, 60_000);
+    const pending = shutdown(() => running.close(), watch, 60_000);
     await new Promise((r) => setTimeout(r, 100));
     const t0 = Date.now();
     source.emit("SIGINT", "SIGINT");
