@@ -107,7 +107,7 @@ export async function createEngine(options: CreateEngineOptions = {}): Promise<E
       log,
       isLocalType: (name) => local.hasType(name),
     };
-    if (runnerHeartbeatMs !== undefined) remoteOptions.heartbeatMs = runnerHeartbeatMs;
+    remoteOptions.heartbeatMs = runnerHeartbeatMs ?? config.runners.heartbeatMs;
     const runners = new RemoteHost(remoteOptions);
     const engine = new Engine({
       store,

@@ -71,6 +71,12 @@ export const EngineConfigSchema = z
           .positive()
           .default(10_000)
           .describe("How long a request waits for a runner hosting its actor type"),
+        heartbeatMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(5_000)
+          .describe("How often the engine pings each runner; three missed pings drop it"),
       })
       .prefault({}),
     metrics: z
