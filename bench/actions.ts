@@ -540,6 +540,7 @@ async function engineChild(): Promise<void> {
     env: {},
     handleSignals: false,
   });
+  if (running.mode !== "embedded") throw new Error("the benchmark's engine child must run embedded");
   const engine = running.engine;
 
   // Instrumentation lives here, in the benchmark: the engine code is untouched. Boots are timed

@@ -40,7 +40,7 @@ export interface Registry<U extends Record<string, AnyActorDefinition>> {
    * `EnclaveRunner` (`mode: "runner"`; it has `close()` and `log` but no engine, server or
    * URL of its own). Check `mode` when the same code runs both ways.
    */
-  start(options?: StartOptions): Promise<EnclaveEngine>;
+  start(options?: StartOptions): Promise<EnclaveEngine | EnclaveRunner>;
 }
 
 export function setup<U extends Record<string, AnyActorDefinition>>(config: { use: U }): Registry<U> {
