@@ -63,6 +63,10 @@ export class ActorInstance implements LiveActor, ActorContext {
   #stopping = false;
   #conns: Map<string, ConnImpl> | undefined;
   #pending: Set<Promise<void>> | undefined;
+  #stateWriting = false;
+  /** The last write of `#snapshot` failed: write it again at the next commit. */
+  #unsaved = false;
+  #nextState: { json: string; resolve: () => void; reject: (e: unknown) => void } | undefined;
   #waitUntil: Set<Promise<unknown>> | undefined;
   #drained: (() => void) | undefined;
   #kv: ActorKv | undefined;
@@ -379,24 +383,71 @@ export class ActorInstance implements LiveActor, ActorContext {
       await this.#settlePending().catch(() => undefined);
       throw e;
     }
-    if (json !== this.#snapshot) {
-      const previous = this.#snapshot;
+    if (json !== this.#snapshot || this.#unsaved) {
       this.#snapshot = json;
-      this.#track(
-        this.#services.write(textEncoder.encode(json), []).catch((e: unknown) => {
-          // Not saved: make the next commit try again.
-          if (this.#snapshot === json) this.#snapshot = previous;
-          throw e;
-        }),
-      );
+      this.#unsaved = false;
+      this.#writeState(json);
     }
     await this.#settlePending();
+  }
+
+  /**
+   * One state write in flight per actor; commits that arrive meanwhile share one follow-up write
+   * of the newest state, so a hot actor writes its state once or twice per group commit instead
+   * of once per action. Every commit still waits for a write that contains its changes.
+   */
+  #writeState(json: string): void {
+    if (this.#stateWriting) {
+      if (this.#nextState) {
+        this.#nextState.json = json;
+      } else {
+        let settle!: { resolve: () => void; reject: (e: unknown) => void };
+        const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+        this.#nextState = { json, ...settle };
+        this.#track(done);
+      }
+      return;
+    }
+    this.#stateWriting = true;
+    const p = this.#services.write(textEncoder.encode(json), []).then(
+      () => this.#stateWritten(),
+      (e: unknown) => {
+        // Not saved: the next commit writes the state again.
+        if (this.#snapshot === json) this.#unsaved = true;
+        this.#stateWritten();
+        throw e;
+      },
+    );
+    this.#track(p);
+  }
+
+  #stateWritten(): void {
+    this.#stateWriting = false;
+    const next = this.#nextState;
+    if (!next) return;
+    this.#nextState = undefined;
+    this.#stateWriting = true;
+    this.#services.write(textEncoder.encode(next.json), []).then(
+      () => {
+        this.#stateWritten();
+        next.resolve();
+      },
+      (e: unknown) => {
+        if (this.#snapshot === next.json) this.#unsaved = true;
+        this.#stateWritten();
+        next.reject(e);
+      },
+    );
   }
 
   #track(p: Promise<void>): Promise<void> {
     const set = (this.#pending ??= new Set());
     set.add(p);
-    const drop = () => set.delete(p);
+    const drop = () => {
+      set.delete(p);
+      // An idle actor keeps no empty set around (it is most of an idle actor's heap otherwise).
+      if (set.size === 0 && this.#pending === set) this.#pending = undefined;
+    };
     p.then(drop, drop);
     return p;
   }
