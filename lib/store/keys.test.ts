@@ -157,3 +157,30 @@ describe("prefixRange", () => {
     expect(inRange(packKey(["d", 65536]), r)).toBe(false);
   });
 });
+
+describe("packKey fast path", () => {
+  it("packs ASCII string tuples byte for byte as the tuple encoding does", async () => {
+    const tuple = await import("fdb-tuple");
+    const cases: string[][] = [
+      ["s", "jv9W-X_WYY1As4at7wU5Ww"],
+      ["a", ""],
+      ["n", "default"],
+      ["i", "default", "counter"],
+      ["x", "~!@#$%^&*()_+{}|:<>?`-=[]\\;',./ \t"],
+    ];
+    for (const parts of cases) {
+      expect(Buffer.from(packKey(parts)).equals(tuple.pack(parts))).toBe(true);
+      expect(unpackKey(packKey(parts))).toEqual(parts);
+    }
+  });
+
+  it("leaves strings with NUL or non-ASCII characters to the general encoder", () => {
+    for (const parts of [
+      ["a", "x\u0000y"],
+      ["a", "é"],
+      ["a", "日本"],
+    ]) {
+      expect(unpackKey(packKey(parts))).toEqual(parts);
+    }
+  });
+});
