@@ -7,7 +7,7 @@ import { decodeWire, encodeWire } from "../wire/codec.js";
 import { CloseCodes, type ClientMessage, type ServerMessage } from "../wire/protocol.js";
 import { ActorError, connectionError } from "./errors.js";
 import { openSocket, type Socket } from "./socket.js";
-import { isActionName } from "./names.js";
+import { actionProxy } from "./names.js";
 
 export type ConnectionStatus = "connecting" | "connected" | "disconnected";
 
@@ -516,38 +516,22 @@ const CONNECTION_MEMBERS = new Set([
   "onError",
   "status",
   "dispose",
+  "toString",
 ]);
 
 /** The public face of a connection: the base members, then any other identifier is an action. */
 export function connectionProxy<D>(core: ConnectionCore): ActorConnection<D> {
-  const actions = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const base = {
     action: (name: string, ...args: unknown[]) => core.action(name, args),
     on: (event: string, listener: EventListener) => core.on(event, listener),
     once: (event: string, listener: EventListener) => core.once(event, listener),
     onStatusChange: (listener: (status: ConnectionStatus) => void) => core.onStatusChange(listener),
     onError: (listener: (error: ActorError) => void) => core.onError(listener),
+    get status() {
+      return core.status;
+    },
     dispose: () => core.dispose(),
     toString: () => `ActorConnection(${core.status})`,
   };
-  return new Proxy(base, {
-    get(target, prop) {
-      if (typeof prop !== "string") return undefined;
-      if (prop === "status") return core.status;
-      if (CONNECTION_MEMBERS.has(prop) || prop === "toString") return target[prop as keyof typeof base];
-      if (!isActionName(prop)) return undefined;
-      let fn = actions.get(prop);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => core.action(prop, args);
-        actions.set(prop, fn);
-      }
-      return fn;
-    },
-    has(_target, prop) {
-      return typeof prop === "string" && (CONNECTION_MEMBERS.has(prop) || isActionName(prop));
-    },
-    set() {
-      return false;
-    },
-  }) as unknown as ActorConnection<D>;
+  return actionProxy(base, CONNECTION_MEMBERS, (name, args) => core.action(name, args)) as ActorConnection<D>;
 }

@@ -18,7 +18,7 @@ import {
   type ActorConnection,
   type ConnectionOptions,
 } from "./connection.js";
-import { isActionName } from "./names.js";
+import { actionProxy } from "./names.js";
 import type { Transport } from "./transport.js";
 
 /** An actor key: a string is the same as a one-element array. */
@@ -219,7 +219,6 @@ const HANDLE_MEMBERS = new Set(["resolve", "action", "connect", "fetch", "getGat
 
 /** The public face of a handle. `then` is always undefined, so a handle is never taken for a promise. */
 export function handleProxy<D>(core: HandleCore): ActorHandle<D> {
-  const actions = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const base = {
     resolve: () => core.resolve(),
     action: (name: string, ...args: unknown[]) => core.action(name, args),
@@ -228,23 +227,5 @@ export function handleProxy<D>(core: HandleCore): ActorHandle<D> {
     getGatewayUrl: () => core.getGatewayUrl(),
     toString: () => core.describe(),
   };
-  return new Proxy(base, {
-    get(target, prop) {
-      if (typeof prop !== "string") return undefined;
-      if (HANDLE_MEMBERS.has(prop)) return target[prop as keyof typeof base];
-      if (!isActionName(prop)) return undefined;
-      let fn = actions.get(prop);
-      if (fn === undefined) {
-        fn = (...args: unknown[]) => core.action(prop, args);
-        actions.set(prop, fn);
-      }
-      return fn;
-    },
-    has(_target, prop) {
-      return typeof prop === "string" && (HANDLE_MEMBERS.has(prop) || isActionName(prop));
-    },
-    set() {
-      return false;
-    },
-  }) as unknown as ActorHandle<D>;
+  return actionProxy(base, HANDLE_MEMBERS, (name, args) => core.action(name, args)) as ActorHandle<D>;
 }
