@@ -34,6 +34,8 @@ try {
     `
 import { actor, setup, UserError, createEngine } from "enclave";
 import { createClient } from "enclave/client";
+import { runConformance, conformanceRegistry } from "enclave/conformance";
+if (typeof runConformance !== "function" || typeof conformanceRegistry?.start !== "function") throw new Error("enclave/conformance exports are missing");
 const counter = actor({ state: { count: 0 }, actions: { increment: (c, n) => (c.state.count += n) } });
 const registry = setup({ use: { counter } });
 const running = await createEngine({ registry, storage: { driver: "memory" }, gateway: { host: "127.0.0.1", port: 0 }, auth: { adminToken: "x".repeat(32) }, log: { level: "silent" }, env: {} });
@@ -45,7 +47,7 @@ const b = await h.increment(3);
 client.dispose?.();
 await running.close();
 if (a !== 2 || b !== 5 || typeof UserError !== "function") throw new Error("unexpected results " + a + " " + b);
-console.log("package entry points work from plain node: enclave, enclave/client");
+console.log("package entry points work from plain node: enclave, enclave/client, enclave/conformance");
 `,
   );
   execFileSync(process.execPath, ["check.mjs"], { cwd: dir, stdio: "inherit" });

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerConfig } from "./commands/config.js";
+import { registerConformance } from "./commands/conformance.js";
 import { registerNamespace } from "./commands/namespace.js";
 import { registerRestore } from "./commands/restore.js";
 import { registerStart } from "./commands/start.js";
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   registerNamespace(program, io);
   registerBackup(program, io);
   registerRestore(program, io);
+  registerConformance(program, io, done);
   return program;
 }
 

@@ -1,0 +1,28 @@
+/** The shape of a case: a named async function, tagged with the smallest profile that runs it. */
+import type { SuiteContext } from "./context.js";
+import type { GroupName, Profile } from "./types.js";
+
+export interface CaseTools {
+  /** A warning: shown and reported, never a failure. */
+  warn(message: string): void;
+}
+
+export interface ConformanceCase {
+  /** Stable and unique: `group.topic.detail`. */
+  id: string;
+  group: GroupName;
+  /** What it proves, in a few words (the progress line and the report). */
+  name: string;
+  profile: Profile;
+  /** Default 120 s. */
+  timeoutMs?: number;
+  run(ctx: SuiteContext, t: CaseTools): Promise<void>;
+}
+
+export function cases(group: GroupName, list: Omit<ConformanceCase, "group">[]): ConformanceCase[] {
+  return list.map((c) => ({ ...c, group }));
+}
+
+/** Workspaces and what builds on them are not in this engine yet. */
+export const NO_WORKSPACES =
+  "agent workspaces are not built in this engine yet (no workspace actor type to drive)";
