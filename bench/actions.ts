@@ -1180,6 +1180,8 @@ interface Options {
   profile: boolean;
   write: boolean;
   keep: boolean;
+  /** For bench/main.ts: write `{ data: run, md }` here instead of RESULTS.md / results.json. */
+  out: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -1188,6 +1190,7 @@ function parseArgs(argv: string[]): Options {
   let profile = false;
   let write: boolean | undefined;
   let keep = false;
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") quick = true;
@@ -1195,6 +1198,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--write") write = true;
     else if (a === "--keep") keep = true;
     else if (a === "--no-write") write = false;
+    else if (a === "--out") out = argv[++i];
     else if (a === "--only" || a?.startsWith("--only=")) {
       const value = a === "--only" ? argv[++i] : a.slice("--only=".length);
       only = new Set();
@@ -1207,14 +1211,15 @@ function parseArgs(argv: string[]): Options {
       if (only.size === 0) throw new Error("--only needs a benchmark name");
     } else if (a === "--help" || a === "-h") {
       process.stdout.write(
-        `usage: npx tsx bench/actions.ts [--quick] [--only ${BENCHMARKS.join(",")}] [--profile] [--write|--no-write] [--keep]\n`,
+        `usage: npx tsx bench/actions.ts [--quick] [--only ${BENCHMARKS.join(",")}] [--profile] [--write|--no-write] [--keep] [--out FILE]\n`,
       );
       process.exit(0);
     } else {
       throw new Error(`unknown argument ${a}`);
     }
   }
-  return { quick, only, profile, keep, write: write ?? (!quick && !only && !profile) };
+  if (out !== undefined) write = false;
+  return { quick, only, profile, keep, out, write: write ?? (!quick && !only && !profile) };
 }
 
 function git(args: string[]): string {
@@ -1711,6 +1716,7 @@ async function main(): Promise<void> {
   run.loadavg[1] = os.loadavg()[0] ?? 0;
   const md = renderRun(run);
   process.stdout.write(`${md}\n`);
+  if (opts.out) await writeFile(opts.out, JSON.stringify({ data: run, md }));
   if (opts.write) {
     const runs = await readRuns();
     runs.unshift(run);

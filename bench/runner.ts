@@ -296,7 +296,11 @@ interface ModeResult {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
-  const write = process.argv.includes("--write") || (!quick && !process.argv.includes("--no-write"));
+  const outAt = process.argv.indexOf("--out");
+  const out = outAt >= 0 ? process.argv[outAt + 1] : undefined;
+  const write =
+    out === undefined &&
+    (process.argv.includes("--write") || (!quick && !process.argv.includes("--no-write")));
   const s = quick ? QUICK : FULL;
   const dir = await mkdtemp(path.join(os.tmpdir(), "enclave-bench-runner-"));
   const children: Child[] = [];
@@ -375,6 +379,42 @@ async function main(): Promise<void> {
 
     const md = render(results, s, quick, loadavg as [number, number]);
     process.stdout.write(`${md}\n`);
+    if (out !== undefined) {
+      // For bench/main.ts: compact figures (no raw samples) and the section without its heading.
+      const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+      const load = (l: Load) => {
+        const lat = sorted(l.latencies);
+        return {
+          rate: median(l.rates),
+          rounds: l.rates,
+          p50: percentile(lat, 0.5),
+          p99: percentile(lat, 0.99),
+          ok: l.ok,
+          failed: l.failed,
+          serverCpu: median(l.serverCpu),
+        };
+      };
+      const data = Object.fromEntries(
+        MODES.map((m) => {
+          const r = results[m];
+          const seq = sorted(r.sequential);
+          return [
+            m,
+            {
+              hot: load(r.hot),
+              many: load(r.many),
+              sequential: { count: seq.length, p50: percentile(seq, 0.5), p99: percentile(seq, 0.99) },
+              counted: r.counted,
+              extra: r.extra,
+            },
+          ];
+        }),
+      );
+      await writeFile(
+        out,
+        JSON.stringify({ data: { settings: s, loadavg, modes: data }, md: md.replace(/^## .*\n+/, "") }),
+      );
+    }
     if (write) {
       await writeSection(md);
       progress(`wrote the "${HEADING}" section of ${path.relative(process.cwd(), RESULTS_MD)}`);
