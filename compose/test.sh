@@ -115,7 +115,10 @@ conformance() { # run the suite's core profile from the engine image, on the com
   local mode="${ENCLAVE_CONFORMANCE:-auto}"
   [[ "$mode" == 0 ]] && return 0
   # (`enclave conformance --help` would print the main help if there were no such command.)
-  if ! docker run --rm --network none "$ENCLAVE_IMAGE" --help 2>/dev/null | grep -qE '^[[:space:]]+conformance\b'; then
+  # Capture first: with pipefail, `grep -q` closing the pipe early would fail the pipeline.
+  local help
+  help="$(docker run --rm --network none "$ENCLAVE_IMAGE" --help 2>/dev/null || true)"
+  if ! grep -qE '^[[:space:]]+conformance\b' <<<"$help"; then
     [[ "$mode" == 1 ]] && die "ENCLAVE_CONFORMANCE=1 but the image has no 'enclave conformance'"
     step "conformance: the image has no 'enclave conformance' yet; the hand-written check above stands in"
     return 0

@@ -28,6 +28,8 @@ trap 'exit 143' TERM
 
 export ENCLAVE_LOCAL_BASE="${ENCLAVE_LOCAL_BASE:-1}"
 export ENCLAVE_NPM_PROXY="${ENCLAVE_NPM_PROXY:-1}"
+# CI must run the conformance suite against the Compose deployment, not fall back silently.
+export ENCLAVE_CONFORMANCE="${ENCLAVE_CONFORMANCE:-1}"
 
 step "Docker engine"
 docker_env_up
