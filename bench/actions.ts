@@ -23,6 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import autocannon, { type Request as CannonRequest } from "autocannon";
+import { errorText, median, pool } from "./common.js";
 import WebSocket from "ws";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -278,13 +279,6 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[i] ?? NaN;
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 /** One figure from several rounds: median rate, pooled latency samples, summed counts. */
 function aggregate(rounds: Throughput[], latency: Samples): Throughput {
   const total = (f: (r: Throughput) => number | undefined) => rounds.reduce((a, r) => a + (f(r) ?? 0), 0);
@@ -322,28 +316,6 @@ function latencyOf(values: readonly number[]): Latency {
   const s = new Samples();
   s.addAll(values);
   return s.summary();
-}
-
-/** Runs `fn` over `items` with at most `concurrency` calls in flight; results in order. */
-async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
 // ---- child processes -------------------------------------------------------------------------------
