@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EnclaveError } from "../errors.js";
 import { packKey, prefixRange } from "./keys.js";
 import { LevelStore } from "./level.js";
+import { runChild } from "./testing/child-process.js";
 import { storeContract } from "./testing/contract.js";
 
 const dirs: string[] = [];
@@ -22,61 +22,7 @@ afterAll(async () => {
 storeContract("LevelStore", { open: async () => LevelStore.open(await tempDir()) });
 
 const child = fileURLToPath(new URL("./testing/store-child.ts", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-
-interface Run {
-  lines: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(): void;
-  /** Resolves once `predicate` holds for the complete lines received so far. */
-  until(predicate: (lines: string[]) => boolean, timeoutMs: number): Promise<void>;
-}
-
-function run(args: string[]): Run {
-  const proc = spawn(process.execPath, ["--import", "tsx", child, ...args], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  let partial = "";
-  let stderr = "";
-  const waiters: (() => void)[] = [];
-  proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    const parts = (partial + chunk).split("\n");
-    partial = parts.pop() ?? ""; // a line cut short by the kill does not count
-    lines.push(...parts);
-    for (const w of waiters) w();
-  });
-  proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on("close", (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    lines,
-    exit,
-    kill: () => proc.kill("SIGKILL"),
-    until: (predicate, timeoutMs) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          proc.kill("SIGKILL");
-          reject(new Error(`child timed out; ${lines.length} lines; stderr: ${stderr}`));
-        }, timeoutMs);
-        const check = () => {
-          if (predicate(lines)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        waiters.push(check);
-        void exit.then(() => {
-          check();
-          clearTimeout(timer);
-          reject(new Error(`child exited early; ${lines.length} lines; stderr: ${stderr}`));
-        });
-        check();
-      }),
-  };
-}
+const run = (args: string[]) => runChild(child, args);
 
 describe("LevelStore on disk", () => {
   it("keeps data across close and reopen", async () => {
