@@ -23,7 +23,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import autocannon, { type Request as CannonRequest } from "autocannon";
-import { errorText, median, pool } from "./common.js";
+import { ACTIONS_BENCHMARKS as BENCHMARKS, errorText, median, pool } from "./common.js";
 import WebSocket from "ws";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -34,18 +34,6 @@ const RESULTS_MD = path.join(BENCH_DIR, "RESULTS.md");
 const KEEP_RUNS = 5;
 const NAMESPACE = "default";
 
-const BENCHMARKS = [
-  "bare",
-  "http-hot",
-  "http-1000",
-  "http-wide",
-  "ws",
-  "sequential",
-  "wake",
-  "create",
-  "durability",
-  "heap",
-] as const;
 type BenchName = (typeof BENCHMARKS)[number];
 
 /** Targets printed beside the figures (goals, not tests: missing one does not fail the run). */

@@ -6,6 +6,20 @@
  */
 import { writeFile } from "node:fs/promises";
 
+/** The benchmarks of bench/actions.ts, by name (also accepted by `npm run bench -- --only`). */
+export const ACTIONS_BENCHMARKS = [
+  "bare",
+  "http-hot",
+  "http-1000",
+  "http-wide",
+  "ws",
+  "sequential",
+  "wake",
+  "create",
+  "durability",
+  "heap",
+] as const;
+
 export interface Latency {
   count: number;
   p50: number;

@@ -21,7 +21,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { errorText, fmtBytes, fmtMs, fmtRate, table } from "./common.js";
+import { ACTIONS_BENCHMARKS, errorText, fmtBytes, fmtMs, fmtRate, table } from "./common.js";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -29,18 +29,7 @@ const RESULTS_JSON = path.join(BENCH_DIR, "results.json");
 const RESULTS_MD = path.join(BENCH_DIR, "RESULTS.md");
 const KEEP_RUNS = 5;
 
-const ACTIONS_SUBS = [
-  "bare",
-  "http-hot",
-  "http-1000",
-  "http-wide",
-  "ws",
-  "sequential",
-  "wake",
-  "create",
-  "durability",
-  "heap",
-];
+const ACTIONS_SUBS: readonly string[] = ACTIONS_BENCHMARKS;
 
 interface Bench {
   name: string;
