@@ -22,6 +22,7 @@ import { serializeState } from "./state-codec.js";
 type AnyConfig = ActorConfig<any, any, any, any, Record<string, AnyAction>>;
 
 const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 export interface ActorDefaults {
   sleepTimeout: number;
@@ -109,7 +110,7 @@ export class ActorInstance implements LiveActor, ActorContext {
       } else {
         const bytes = await services.loadState();
         if (bytes) {
-          self.#snapshot = new TextDecoder().decode(bytes);
+          self.#snapshot = textDecoder.decode(bytes);
           self.state = decodeWire(self.#snapshot);
         } else {
           self.state = cloneInitial(config.state);

@@ -13,6 +13,7 @@ import { KeyedLock } from "./keyed-lock.js";
 import type { ActorRecord } from "./types.js";
 
 const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 export function actorKey(actorId: string): Uint8Array {
   return packKey([Subspace.actor, actorId]);
@@ -70,7 +71,7 @@ export class Directory {
   async lookup(namespace: string, name: string, key: string[]): Promise<ActorRecord | undefined> {
     const idBytes = await this.#store.get(indexKey(namespace, name, key));
     if (!idBytes) return undefined;
-    return this.get(new TextDecoder().decode(idBytes));
+    return this.get(textDecoder.decode(idBytes));
   }
 
   /**
@@ -160,7 +161,7 @@ export class Directory {
     const keys: Uint8Array[] = [];
     for await (const [k, v] of this.#store.range(range)) {
       keys.push(k);
-      ids.push(new TextDecoder().decode(v));
+      ids.push(textDecoder.decode(v));
     }
     const more = ids.length > options.limit;
     if (more) {
