@@ -14,7 +14,7 @@ import { decodeWire } from "../wire/index.js";
 import { CloseCodes } from "../wire/protocol.js";
 import type { ActionContext, ActorContext, ActorKv, ActorSchedule, Conn, ConnectContext } from "./context.js";
 import type { ActorConfig, AnyAction } from "./definition.js";
-import { ActorKvImpl } from "./kv.js";
+import { ActorKvImpl, SystemKv } from "./kv.js";
 import { ActorScheduleImpl } from "./schedule.js";
 import { serializeState } from "./state-codec.js";
 
@@ -130,6 +130,11 @@ export class ActorInstance implements LiveActor, ActorContext {
   get kv(): ActorKv {
     this.#kv ??= new ActorKvImpl(this.#services, (p) => this.#track(p));
     return this.#kv;
+  }
+
+  /** For Enclave's own modules only (see `systemKv`). */
+  systemKv(scope: string): SystemKv {
+    return new SystemKv(this.#services, (p) => this.#track(p), scope);
   }
   get schedule(): ActorSchedule {
     this.#schedule ??= new ActorScheduleImpl(
@@ -320,6 +325,15 @@ export class ActorInstance implements LiveActor, ActorContext {
   async stop(reason: StopReason): Promise<void> {
     this.#stopping = true;
     await this.#drain(this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout);
+    // The hook runs while connections are still open, so it can tell them (e.g. `vmShutdown`).
+    const hook = reason === "destroy" ? this.#config.onDestroy : this.#config.onSleep;
+    if (hook) {
+      try {
+        await hook(this);
+      } catch (e) {
+        this.log.error({ err: e, reason }, `${reason === "destroy" ? "onDestroy" : "onSleep"} failed`);
+      }
+    }
     const code = reason === "destroy" ? CloseCodes.destroyed : CloseCodes.goingAway;
     const why =
       reason === "destroy" ? "actor destroyed" : reason === "sleep" ? "actor sleeping" : "engine stopping";
@@ -330,14 +344,6 @@ export class ActorInstance implements LiveActor, ActorContext {
         await Promise.resolve(this.#config.onDisconnect(this, conn)).catch((e: unknown) =>
           this.log.warn({ err: e }, "onDisconnect failed"),
         );
-      }
-    }
-    const hook = reason === "destroy" ? this.#config.onDestroy : this.#config.onSleep;
-    if (hook) {
-      try {
-        await hook(this);
-      } catch (e) {
-        this.log.error({ err: e, reason }, `${reason === "destroy" ? "onDestroy" : "onSleep"} failed`);
       }
     }
     if (this.#waitUntil) await Promise.all([...this.#waitUntil]);

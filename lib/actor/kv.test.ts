@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { NS, actorId, expectEnclaveError, startEngine } from "../engine/testing/harness.js";
-import { actor, type KvEntry } from "./index.js";
+import { actor, systemKv, type KvEntry } from "./index.js";
 
 type Key = string | Uint8Array;
 const decoder = new TextDecoder();
@@ -177,4 +177,50 @@ describe("c.kv", () => {
     const again = await startEngine({ store, other }, { dir: started.dir });
     expect(await again.engine.action(NS, b, "list", [])).toEqual([["shared", "from b"]]);
   });
+});
+
+describe("system keys", () => {
+  it("keys under the system prefix are refused, so c.kv cannot overwrite workspace files", async () => {
+    const { engine } = await startEngine({ store });
+    const id = await actorId(engine, "store", "sys");
+    const call = (name: string, ...args: unknown[]) => engine.action(NS, id, name, args);
+    const reserved = "\u0000enclave\u0000fs:/home/user\u0000x";
+    await expectEnclaveError(call("put", reserved, "v"), "request", "invalid", 400);
+    await expectEnclaveError(call("delete", reserved), "request", "invalid", 400);
+    await expectEnclaveError(call("get", reserved), "request", "invalid", 400);
+    // Neighbours of the prefix are ordinary keys.
+    await call("put", "\u0000enclav", "fine");
+    expect(await call("getText", "\u0000enclav")).toBe("fine");
+  });
+});
+
+it("system entries never show in c.kv.list, with or without a limit", async () => {
+  const mixed = actor({
+    state: {},
+    actions: {
+      fill: async (c) => {
+        await systemKv(c, "t").commit([
+          { key: bytes(1), value: bytes(1) },
+          { key: bytes(2), value: bytes(2) },
+        ]);
+        await c.kv.putMany([
+          ["a", "1"],
+          ["b", "2"],
+        ]);
+      },
+      list: async (c, limit?: number) => show(await c.kv.list(undefined, limit ? { limit } : {})),
+      listNul: async (c) => show(await c.kv.list("\u0000")),
+      system: async (c) => (await systemKv(c, "t").list()).length,
+    },
+  });
+  const { engine } = await startEngine({ mixed });
+  const id = await actorId(engine, "mixed", "m");
+  await engine.action(NS, id, "fill", []);
+  expect(await engine.action(NS, id, "list", [])).toEqual([
+    ["a", "1"],
+    ["b", "2"],
+  ]);
+  expect(await engine.action(NS, id, "list", [1])).toEqual([["a", "1"]]);
+  expect(await engine.action(NS, id, "listNul", [])).toEqual([]);
+  expect(await engine.action(NS, id, "system", [])).toBe(2);
 });

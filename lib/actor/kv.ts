@@ -6,6 +6,18 @@ import type { ActorKv, KvEntry } from "./context.js";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Keys under this prefix belong to Enclave's own modules (workspace files, preview tokens), so
+ * that an actor's `c.kv` can never overwrite them.
+ */
+export const SYSTEM_KV_PREFIX = encoder.encode("\u0000enclave\u0000");
+
+function isSystemKey(key: Uint8Array): boolean {
+  if (key.length < SYSTEM_KV_PREFIX.length) return false;
+  for (let i = 0; i < SYSTEM_KV_PREFIX.length; i++) if (key[i] !== SYSTEM_KV_PREFIX[i]) return false;
+  return true;
+}
+
 type Bytes = string | Uint8Array;
 
 function toBytes(v: Bytes, what: string): Uint8Array {
@@ -27,6 +39,8 @@ export class ActorKvImpl implements ActorKv {
     const key = toBytes(k, "key");
     const max = this.#services.limits.kvKeyBytes;
     if (key.length === 0) throw err(Errors.badRequest, "A KV key must not be empty");
+    if (isSystemKey(key))
+      throw err(Errors.badRequest, 'KV keys starting with "\\u0000enclave\\u0000" are reserved');
     if (key.length > max)
       throw err(Errors.kvKeyTooLarge, `The KV key is ${key.length} bytes; the limit is ${max}`, {
         limit: max,
@@ -102,7 +116,62 @@ export class ActorKvImpl implements ActorKv {
 
   async list(prefix?: Bytes, options: { limit?: number; reverse?: boolean } = {}): Promise<KvEntry[]> {
     const p = prefix === undefined ? new Uint8Array(0) : toBytes(prefix, "prefix");
-    const rows = await this.#services.kvList(p, options);
-    return rows.map(([key, value]) => ({ key, value }));
+    if (isSystemKey(p)) return [];
+    // Only a prefix that is itself a prefix of the system prefix can reach system keys.
+    const overlaps = p.length < SYSTEM_KV_PREFIX.length && p.every((b, i) => b === SYSTEM_KV_PREFIX[i]);
+    if (!overlaps) return (await this.#services.kvList(p, options)).map(([key, value]) => ({ key, value }));
+    const { limit, ...rest } = options;
+    const rows = (await this.#services.kvList(p, rest)).filter(([key]) => !isSystemKey(key));
+    return (limit === undefined ? rows : rows.slice(0, limit)).map(([key, value]) => ({ key, value }));
+  }
+}
+
+/**
+ * Storage for Enclave's own modules inside an actor (workspace files, preview tokens): keys are
+ * confined to the system prefix and the user-facing KV limits do not apply, because a flush of a
+ * workspace's files must be one atomic write however many chunks it touches.
+ */
+export class SystemKv {
+  readonly #services: ActorServices;
+  readonly #track: (p: Promise<void>) => Promise<void>;
+  readonly #prefix: Uint8Array;
+
+  constructor(services: ActorServices, track: (p: Promise<void>) => Promise<void>, scope: string) {
+    this.#services = services;
+    this.#track = track;
+    const s = encoder.encode(`${scope}\u0000`);
+    this.#prefix = new Uint8Array(SYSTEM_KV_PREFIX.length + s.length);
+    this.#prefix.set(SYSTEM_KV_PREFIX);
+    this.#prefix.set(s, SYSTEM_KV_PREFIX.length);
+  }
+
+  #full(key: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.#prefix.length + key.length);
+    out.set(this.#prefix);
+    out.set(key, this.#prefix.length);
+    return out;
+  }
+
+  /** Every entry of this scope whose key starts with `prefix`, keys relative to the scope. */
+  async list(prefix: Uint8Array = new Uint8Array(0)): Promise<[Uint8Array, Uint8Array][]> {
+    const rows = await this.#services.kvList(this.#full(prefix), {});
+    const n = this.#prefix.length;
+    return rows.map(([k, v]) => [k.subarray(n), v]);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const [v] = await this.#services.kvGet([this.#full(key)]);
+    return v;
+  }
+
+  /** Applies the ops atomically (`value: undefined` deletes); durable when it resolves. */
+  commit(ops: { key: Uint8Array; value: Uint8Array | undefined }[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
+    const kv: KvOp[] = ops.map((op) =>
+      op.value === undefined
+        ? { type: "del", key: this.#full(op.key) }
+        : { type: "put", key: this.#full(op.key), value: op.value },
+    );
+    return this.#track(this.#services.write(undefined, kv));
   }
 }
