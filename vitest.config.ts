@@ -9,6 +9,10 @@ export default defineConfig({
         find: /^enclave\/client$/,
         replacement: fileURLToPath(new URL("./lib/client/index.ts", import.meta.url)),
       },
+      {
+        find: /^enclave\/workspace$/,
+        replacement: fileURLToPath(new URL("./lib/workspace/index.ts", import.meta.url)),
+      },
       { find: /^enclave$/, replacement: fileURLToPath(new URL("./lib/index.ts", import.meta.url)) },
     ],
   },

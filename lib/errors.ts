@@ -123,6 +123,33 @@ export const Errors = {
   // store
   storeUnavailable: spec("store", "unavailable", 503, "The store is not open"),
 
+  // workspace: the VM's errno-style errors, the code being the errno name clients branch on
+  wsNotFound: spec("workspace", "ENOENT", 404, "No such file, directory or command"),
+  wsExists: spec("workspace", "EEXIST", 409, "The path already exists"),
+  wsNotDirectory: spec("workspace", "ENOTDIR", 400, "A component of the path is not a directory"),
+  wsIsDirectory: spec("workspace", "EISDIR", 400, "The path is a directory"),
+  wsNotEmpty: spec("workspace", "ENOTEMPTY", 409, "The directory is not empty"),
+  wsAccess: spec("workspace", "EACCES", 403, "Permission denied inside the workspace"),
+  wsPermission: spec("workspace", "EPERM", 403, "The operation is not permitted inside the workspace"),
+  wsReadOnly: spec("workspace", "EROFS", 403, "The path is on a read-only mount"),
+  wsInvalid: spec("workspace", "EINVAL", 400, "The argument is not valid for this operation"),
+  wsLoop: spec("workspace", "ELOOP", 400, "Too many levels of symbolic links"),
+  wsCrossMount: spec("workspace", "EXDEV", 400, "The operation cannot cross mounts"),
+  wsNameTooLong: spec("workspace", "ENAMETOOLONG", 400, "The path or a name in it is too long"),
+  wsNoSpace: spec("workspace", "ENOSPC", 507, "The workspace filesystem limit is reached"),
+  wsTooManyProcesses: spec("workspace", "EAGAIN", 429, "The workspace process limit is reached"),
+  wsNoSuchProcess: spec("workspace", "ESRCH", 404, "No such process"),
+  wsNoMemory: spec("workspace", "ENOMEM", 507, "The workspace memory limit is reached"),
+  wsNotExecutable: spec("workspace", "ENOEXEC", 400, "The file is not an executable program"),
+  wsIo: spec("workspace", "EIO", 400, "The workspace operation failed"),
+  wsNoSuchShell: spec("workspace", "no_such_shell", 404, "No such shell; open one with openShell"),
+  wsSoftwareMissing: spec(
+    "workspace",
+    "software_missing",
+    503,
+    "The workspace software is not built on this engine (npm run build:software)",
+  ),
+
   // user: the code and message come from the actor's UserError
   user: spec("user", "user_error", 400, "The actor raised an error"),
 } as const satisfies Record<string, ErrorSpec>;

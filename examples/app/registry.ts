@@ -1,8 +1,9 @@
 /**
- * The example vendor app: a counter and a chat room. README, the Compose file and the chart
+ * The example vendor app: a counter, a chat room and an agent workspace (`vm`). README, the Compose file and the chart
  * tests use it; it is also what `npm start` serves.
  */
 import { actor, setup, UserError } from "enclave";
+import { workspace } from "enclave/workspace";
 
 export const counter = actor({
   state: { count: 0 },
@@ -61,4 +62,7 @@ export const chatRoom = actor({
   },
 });
 
-export const registry = setup({ use: { counter, chatRoom } });
+/** One small computer per key: files in /home/user persist, `exec` runs shell commands. */
+export const vm = workspace();
+
+export const registry = setup({ use: { counter, chatRoom, vm } });

@@ -1,0 +1,21 @@
+/** `enclave/workspace`: agent workspaces, an actor type that owns a small VM. */
+export { workspace, DEFAULT_ENV } from "./workspace.js";
+export type {
+  WorkspaceConfig,
+  WorkspaceLimits,
+  WorkspaceDefinition,
+  WorkspaceState,
+  WorkspaceVars,
+} from "./workspace.js";
+export type {
+  ExecOptions,
+  ExecResult,
+  SpawnProcessOptions,
+  ProcessExitEvent,
+  ProcessOutputEvent,
+} from "./vm.js";
+export type { FileStat, TreeEntry, WriteFileOptions } from "./fs-actions.js";
+export type { MountSpec } from "./boot.js";
+export { baseSoftware, baseSoftwareAvailable, definePackage, SoftwareError } from "./software/index.js";
+export type { SoftwareFile, SoftwarePackage } from "./software/index.js";
+export type { ProcessInfo, Signal, FileType } from "./kernel/types.js";

@@ -1,0 +1,3 @@
+export { baseSoftware, baseSoftwareAvailable, softwareDir, SHELL_FILE } from "./base.js";
+export { definePackage, SoftwareError } from "./package.js";
+export type { SoftwareFile, SoftwarePackage } from "./package.js";
