@@ -15,9 +15,12 @@ import { UserError } from "../errors.js";
 import { startRunner, type EnclaveRunner } from "../runner/runner.js";
 import { setup } from "../setup.js";
 import { createLogger } from "../telemetry/index.js";
+import { workspace } from "../workspace/index.js";
 
 /** The actor type name the suite uses; vendors' own types are never touched. */
 export const CONFORMANCE_ACTOR = "enclaveConformance";
+/** The workspace type the suite drives (base software, the conformance sleep timeout). */
+export const CONFORMANCE_WORKSPACE = "enclaveConformanceWorkspace";
 /** Idle time before a conformance actor sleeps (its own option, whatever the engine's default). */
 export const CONFORMANCE_SLEEP_TIMEOUT_MS = 1000;
 /** KV keys the actor writes are under this prefix. */
@@ -98,7 +101,11 @@ export const conformanceActor = actor({
   options: { sleepTimeout: CONFORMANCE_SLEEP_TIMEOUT_MS },
 });
 
-export const conformanceRegistry = setup({ use: { enclaveConformance: conformanceActor } });
+export const conformanceWorkspace = workspace({ options: { sleepTimeout: CONFORMANCE_SLEEP_TIMEOUT_MS } });
+
+export const conformanceRegistry = setup({
+  use: { enclaveConformance: conformanceActor, enclaveConformanceWorkspace: conformanceWorkspace },
+});
 
 export interface ConformanceRunnerOptions {
   /** `http://NAMESPACE:SECRET_TOKEN@host:port`: a secret token of the namespace (or the admin token). */

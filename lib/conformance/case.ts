@@ -23,6 +23,7 @@ export function cases(group: GroupName, list: Omit<ConformanceCase, "group">[]):
   return list.map((c) => ({ ...c, group }));
 }
 
-/** Workspaces and what builds on them are not in this engine yet. */
-export const NO_WORKSPACES =
-  "agent workspaces are not built in this engine yet (no workspace actor type to drive)";
+/** What a case says when the feature it checks is not in this engine yet. */
+export const NOT_BUILT = "not built in this engine yet";
+export const NO_PREVIEWS = `preview URLs (workspace networking) are ${NOT_BUILT}`;
+export const NO_SESSIONS = `agent sessions are ${NOT_BUILT}`;

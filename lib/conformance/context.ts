@@ -284,14 +284,14 @@ export class SuiteContext {
 
   // ---- actors -------------------------------------------------------------------------------
 
-  async createActor(label: string): Promise<ActorRef> {
+  async createActor(label: string, type: string = CONFORMANCE_ACTOR): Promise<ActorRef> {
     this.requireActors();
     const key = [`conformance-${this.runId}`, label];
     const a = await this.api.call("PUT", "/actors", {
       token: await this.secretToken(),
-      body: { name: CONFORMANCE_ACTOR, key },
+      body: { name: type, key },
     });
-    expectStatus(a, 200, `PUT /actors (${CONFORMANCE_ACTOR} ${label})`);
+    expectStatus(a, 200, `PUT /actors (${type} ${label})`);
     const id = (a.json as Json)?.actor?.actorId;
     check(typeof id === "string" && id.length > 0, "PUT /actors answered without actor.actorId");
     if (!this.#actors.includes(id)) this.#actors.push(id);

@@ -7,7 +7,8 @@
  * lack of a route; with enforcement, the engine refuses its own OTel export to a TEST-NET
  * collector before connecting (and only after the suite saw `enforcing: true`).
  */
-import { cases, NO_WORKSPACES, type ConformanceCase } from "../case.js";
+import { cases, NO_PREVIEWS, NO_SESSIONS, type ConformanceCase } from "../case.js";
+import { createWorkspace, readText, ws } from "./workspace.js";
 import { check, expectError, expectStatus, fail, notApplicable, waitFor } from "../check.js";
 import type { CanaryNote, SuiteContext } from "../context.js";
 import type { Json } from "../http.js";
@@ -131,12 +132,12 @@ function socketsAreLocal(ctx: SuiteContext): void {
   }
 }
 
-const notBuilt = (id: string, what: string): Omit<ConformanceCase, "group"> => ({
+const notBuilt = (id: string, what: string, why: string): Omit<ConformanceCase, "group"> => ({
   id: `no-outbound.drive.${id}`,
   name: `drive ${what}`,
   profile: "core",
   async run() {
-    notApplicable(NO_WORKSPACES);
+    notApplicable(why);
   },
 });
 
@@ -411,10 +412,64 @@ export const noOutboundCases = cases("no-outbound", [
       check(bad.length === 0, `${bad.length} log line(s) are not valid JSON`);
     },
   },
-  notBuilt("workspaces", "agent workspaces (boot, files)"),
-  notBuilt("exec", "processes in a workspace (exec)"),
-  notBuilt("preview-urls", "preview URLs into a workspace"),
-  notBuilt("sessions", "agent sessions with a local fake LLM"),
+  {
+    id: "no-outbound.drive.workspaces",
+    name: "drive agent workspaces: boot, files, errors",
+    profile: "core",
+    async run(ctx) {
+      const w = await createWorkspace(ctx, "drive-workspace");
+      const id = w.actorId;
+      await ws(ctx, id, "mkdir", "/home/user/drive/sub", { recursive: true });
+      await ws(ctx, id, "writeFile", "/home/user/drive/sub/a.txt", "alpha");
+      check(
+        (await readText(ctx, id, "/home/user/drive/sub/a.txt")) === "alpha",
+        "readFile did not return what was written",
+      );
+      const names = await ws(ctx, id, "readdir", "/home/user/drive");
+      check(JSON.stringify(names) === '["sub"]', `readdir gave ${JSON.stringify(names)}`);
+      const tree = (await ws(ctx, id, "readdirRecursive", "/home/user/drive")) as Json[];
+      check(Array.isArray(tree) && tree.length === 2, `readdirRecursive gave ${JSON.stringify(tree)}`);
+      const st = await ws(ctx, id, "stat", "/home/user/drive/sub/a.txt");
+      check(st?.type === "file" && st?.size === 5, `stat gave ${JSON.stringify(st)}`);
+      await ws(ctx, id, "move", "/home/user/drive/sub/a.txt", "/tmp/a.txt");
+      check((await ws(ctx, id, "exists", "/tmp/a.txt")) === true, "move: the file is not at its new path");
+      await ws(ctx, id, "deleteFile", "/tmp/a.txt");
+      check((await ws(ctx, id, "exists", "/tmp/a.txt")) === false, "deleteFile left the file");
+      const missing = await ctx.callAction(id, "readFile", ["/home/user/nope"]);
+      expectError(missing, 404, "workspace", "ENOENT", "readFile of a missing file");
+      const escape = await ctx.callAction(id, "exec", ["ln -s /etc/passwd /home/user/out"]);
+      expectStatus(escape, 200, "exec ln -s");
+      const viaLink = await ctx.callAction(id, "readFile", ["/home/user/out"]);
+      expectError(viaLink, 403, "workspace", "EACCES", "readFile through a symlink leaving /home/user");
+    },
+  },
+  {
+    id: "no-outbound.drive.exec",
+    name: "drive processes in a workspace: exec pipelines, spawn, wait, kill",
+    profile: "core",
+    async run(ctx) {
+      const { actorId: id } = await createWorkspace(ctx, "drive-exec");
+      const r = await ws(ctx, id, "exec", "echo hello | tr a-z A-Z");
+      check(
+        r?.stdout === "HELLO\n" && r?.exitCode === 0,
+        `exec("echo hello | tr a-z A-Z") gave ${JSON.stringify(r)}`,
+      );
+      const many = await ws(ctx, id, "exec", "seq 100 | sort -rn | head -1 && ls /usr/bin | wc -l");
+      const [top, count] = String(many?.stdout ?? "")
+        .trim()
+        .split("\n");
+      check(top === "100" && Number(count) >= 30, `exec pipeline gave ${JSON.stringify(many)}`);
+      const { pid } = (await ws(ctx, id, "spawn", "sleep", ["30"])) as { pid: number };
+      await ws(ctx, id, "killProcess", pid, "SIGKILL");
+      const exit = await ws(ctx, id, "waitProcess", pid);
+      check(
+        exit?.exitCode === 137 && exit?.signal === "SIGKILL",
+        `a killed process reported ${JSON.stringify(exit)}`,
+      );
+    },
+  },
+  notBuilt("preview-urls", "preview URLs into a workspace", NO_PREVIEWS),
+  notBuilt("sessions", "agent sessions with a local fake LLM", NO_SESSIONS),
   {
     id: "no-outbound.audit",
     name: "the egress audit shows no outbound attempt after driving every feature",

@@ -3,9 +3,10 @@
  * restart and (disruptive profile) `kill -9` right after an acknowledged write; an alarm due
  * while the actor sleeps fires by itself; one due while the engine is down fires once after.
  */
-import { cases, NO_WORKSPACES, type ConformanceCase } from "../case.js";
+import { cases, NO_PREVIEWS, NO_SESSIONS, type ConformanceCase } from "../case.js";
 import { check, fail, notApplicable, sleep, waitFor } from "../check.js";
 import { CONFORMANCE_SLEEP_TIMEOUT_MS, type Snapshot } from "../app.js";
+import { verifyWorkspaceFiles, writeWorkspaceFiles, ws } from "./workspace.js";
 import { SOON_MS, type ActorRef, type SuiteContext } from "../context.js";
 
 interface Written {
@@ -68,12 +69,12 @@ async function firedOnce(ctx: SuiteContext, actorId: string, tag: string): Promi
   check(n === 1, `the scheduled call "${tag}" fired ${n} times, expected exactly once`);
 }
 
-const notBuilt = (id: string, what: string): Omit<ConformanceCase, "group"> => ({
+const notBuilt = (id: string, what: string, why: string): Omit<ConformanceCase, "group"> => ({
   id: `persistence.${id}`,
   name: `${what} survive sleep, restart and crash`,
   profile: "core",
   async run() {
-    notApplicable(NO_WORKSPACES);
+    notApplicable(why);
   },
 });
 
@@ -139,13 +140,55 @@ export const persistenceCases = cases("persistence", [
       await firedOnce(ctx, actorId, "asleep");
     },
   },
-  notBuilt("workspace-files", "workspace files (/home/user)"),
-  notBuilt("preview-tokens", "preview URL tokens"),
-  notBuilt("session-transcripts", "agent session transcripts"),
+  {
+    id: "persistence.workspace-files",
+    name: "workspace files (/home/user) survive idle and forced sleep",
+    profile: "core",
+    async run(ctx) {
+      ctx.adminToken();
+      const w = await writeWorkspaceFiles(ctx, "ws-sleep");
+      await ws(ctx, w.ws.actorId, "writeFile", "/tmp/scratch", "memory only");
+      await ctx.waitStatus(w.ws.actorId, "sleeping", CONFORMANCE_SLEEP_TIMEOUT_MS + SOON_MS);
+      await verifyWorkspaceFiles(ctx, w, "after idle sleep");
+      check(
+        (await ws(ctx, w.ws.actorId, "exists", "/tmp/scratch")) === false,
+        "/tmp kept a file across sleep: it should start empty on every boot",
+      );
+      await ctx.forceSleep(w.ws.actorId);
+      await ctx.waitStatus(w.ws.actorId, "sleeping");
+      await verifyWorkspaceFiles(ctx, w, "after a forced sleep");
+    },
+  },
+  notBuilt("preview-tokens", "preview URL tokens", NO_PREVIEWS),
+  notBuilt("session-transcripts", "agent session transcripts", NO_SESSIONS),
 ]);
 
 /** Restarts: run after everything else that needs a steady engine. */
 export const restartCases = cases("persistence", [
+  {
+    id: "persistence.workspace-files-restart",
+    name: "workspace files survive a graceful restart",
+    profile: "core",
+    timeoutMs: 240_000,
+    async run(ctx) {
+      ctx.requireRestart();
+      const w = await writeWorkspaceFiles(ctx, "ws-graceful");
+      await ctx.restart("graceful");
+      await verifyWorkspaceFiles(ctx, w, "after a graceful restart");
+    },
+  },
+  {
+    id: "persistence.workspace-files-kill-9",
+    name: "acknowledged workspace files survive kill -9 right after the acknowledgement",
+    profile: "disruptive",
+    timeoutMs: 240_000,
+    async run(ctx) {
+      ctx.requireRestart();
+      const w = await writeWorkspaceFiles(ctx, "ws-kill");
+      await ctx.restart("kill");
+      await verifyWorkspaceFiles(ctx, w, "after kill -9");
+    },
+  },
   {
     id: "persistence.graceful-restart",
     name: "state, KV and alarms survive a graceful restart; SIGTERM exits 0",

@@ -5,7 +5,7 @@
  * Constant-time comparison is checked statistically, as a warning only.
  */
 import { randomBytes } from "node:crypto";
-import { cases, NO_WORKSPACES } from "../case.js";
+import { cases, NO_PREVIEWS } from "../case.js";
 import { check, expectError, expectStatus, fail, notApplicable, sleep, waitFor } from "../check.js";
 import type { SuiteContext } from "../context.js";
 import type { Answer, SocketOutcome } from "../http.js";
@@ -458,7 +458,7 @@ export const tokenCases = cases("tokens", [
     name: "preview tokens: format, expiry, revocation, no wake on a bad token",
     profile: "core",
     async run() {
-      notApplicable(`preview URLs need workspaces: ${NO_WORKSPACES}`);
+      notApplicable(NO_PREVIEWS);
     },
   },
   {
