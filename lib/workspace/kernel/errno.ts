@@ -2,6 +2,13 @@ import type { Errno } from "./types.js";
 
 /** WASI preview-1 errno numbers (the `errno` enum of wasi_snapshot_preview1). */
 const NUMBERS: Record<Errno, number> = {
+  EADDRINUSE: 3,
+  ECONNREFUSED: 14,
+  ECONNRESET: 15,
+  EHOSTUNREACH: 23,
+  ENOTCONN: 53,
+  ENOTSOCK: 57,
+  ETIMEDOUT: 73,
   EACCES: 2,
   EAGAIN: 6,
   EBADF: 8,
@@ -38,6 +45,13 @@ const DESCRIPTIONS: Record<Errno, string> = {
   ECHILD: "no child processes",
   EEXIST: "file already exists",
   EFBIG: "file too large",
+  EADDRINUSE: "address already in use",
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by peer",
+  EHOSTUNREACH: "host is unreachable",
+  ENOTCONN: "socket is not connected",
+  ENOTSOCK: "not a socket",
+  ETIMEDOUT: "connection timed out",
   EINTR: "interrupted system call",
   EINVAL: "invalid argument",
   EISDIR: "illegal operation on a directory",

@@ -2,6 +2,8 @@ import { KernelError } from "./errno.js";
 import { FdTableImpl } from "./fd-table.js";
 import { DeviceHandle } from "./handles.js";
 import { MemoryMount, type Mount } from "./inode.js";
+import { SocketTable } from "./net.js";
+import { FilesystemPermissions } from "./permissions.js";
 import { resolvePath } from "./path.js";
 import { createPipe } from "./pipe.js";
 import { StoreMount } from "./store-mount.js";
@@ -9,6 +11,10 @@ import type {
   ExitStatus,
   Executor,
   FileHandle,
+  FilesystemPolicy,
+  ListenPolicy,
+  NetworkAttempt,
+  NetworkPolicy,
   HostProgram,
   KernelApi,
   KernelProcess,
@@ -68,6 +74,16 @@ export interface KernelOptions {
   compileModule?: (bytes: Uint8Array) => WebAssembly.Module;
   /** How long a process signalled with anything but SIGKILL may take to end before the kernel marks it exited. */
   killGraceMs?: number;
+  /** Outbound network policy for guest programs (default: deny). See permissions.ts. */
+  network?: NetworkPolicy;
+  /** Which ports guest programs may listen on. */
+  listen?: ListenPolicy;
+  /** Host loopback ports guest programs may connect to. */
+  loopbackExemptPorts?: number[];
+  /** Every outbound connect decision of a guest program (wire to the egress audit). */
+  onNetworkAttempt?: (attempt: NetworkAttempt) => void;
+  /** Which paths guest programs may read and write (absent: all, within file modes). */
+  filesystem?: FilesystemPolicy;
 }
 
 class Process implements KernelProcess, ProcessHandle {
@@ -104,6 +120,8 @@ class Process implements KernelProcess, ProcessHandle {
     this.result = this.killedBy !== undefined ? signalStatus(this.killedBy) : status;
     if (this.killTimer !== undefined) clearTimeout(this.killTimer);
     this.fds.closeAll();
+    // Listeners bound by pid (not only through the fd table, e.g. by the `node` program) free their ports.
+    this.kernel.net.releasePid(this.pid);
     this.kernel.reap(this);
     this.resolveDone(this.result);
   }
@@ -150,6 +168,8 @@ class Process implements KernelProcess, ProcessHandle {
  */
 export class Kernel implements KernelApi {
   readonly vfs: KernelVfs;
+  readonly net: SocketTable;
+  readonly guestFilesystem: FilesystemPermissions | undefined;
   readonly killGraceMs: number;
   private readonly table = new Map<number, Process>();
   private readonly exitedOrder: number[] = [];
@@ -172,6 +192,15 @@ export class Kernel implements KernelApi {
     this.hostPrograms = options.hostPrograms ?? {};
     this.compileModule = options.compileModule;
     this.killGraceMs = options.killGraceMs ?? 2000;
+    // Policies are validated here, so a bad configuration fails the boot with a clear error.
+    this.net = new SocketTable({
+      network: options.network,
+      listen: options.listen,
+      loopbackExemptPorts: options.loopbackExemptPorts,
+      onAttempt: options.onNetworkAttempt,
+    });
+    this.guestFilesystem =
+      options.filesystem === undefined ? undefined : new FilesystemPermissions(options.filesystem, this.vfs);
     const mounts = [...(options.mounts ?? [])].sort(
       (a, b) => resolvePath("/", a.path).split("/").length - resolvePath("/", b.path).split("/").length,
     );
@@ -364,6 +393,7 @@ export class Kernel implements KernelApi {
     const live = [...this.table.values()].filter((proc) => !proc.exited);
     for (const proc of live) proc.kill("SIGKILL");
     await Promise.all(live.map((proc) => proc.wait()));
+    this.net.close();
     await this.flush();
   }
 }

@@ -6,22 +6,60 @@ export const PIPE_CAPACITY = 64 * 1024;
 
 let nextPipeIno = 1;
 
-interface PendingRead {
-  buf: Uint8Array;
-  resolve: (n: number) => void;
-}
-
-interface PendingWrite {
-  data: Uint8Array;
+interface Pending {
   resolve: (n: number) => void;
   reject: (err: unknown) => void;
+  /** Detaches the abort listener once the call is settled. */
+  done?: () => void;
+}
+
+interface PendingRead extends Pending {
+  buf: Uint8Array;
+}
+
+interface PendingWrite extends Pending {
+  data: Uint8Array;
 }
 
 /**
- * The shared state of one pipe. Buffered bytes are kept as the copied chunks writers handed in
- * (no fixed 64 KiB ring per pipe), so an idle or lightly used pipe costs almost nothing.
+ * Queues a blocked call. When `signal` aborts first (its process was killed), the call leaves
+ * the queue unserved and rejects with EINTR: a dead reader must not swallow bytes meant for the
+ * next one, and a dead writer's unwritten bytes are dropped, as a killed write(2) drops them.
  */
-class PipeState {
+function enqueue<T extends Pending>(
+  queue: T[],
+  entry: Omit<T, keyof Pending>,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  if (signal?.aborted) return Promise.reject(new KernelError("EINTR", "read"));
+  return new Promise((resolve, reject) => {
+    const item = { ...entry, resolve, reject } as T;
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        const at = queue.indexOf(item);
+        if (at !== -1) queue.splice(at, 1);
+        reject(new KernelError("EINTR", "read"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A) => {
+          signal.removeEventListener("abort", onAbort);
+          fn(a);
+        };
+      item.resolve = settle(resolve);
+      item.reject = settle(reject);
+    }
+    queue.push(item);
+  });
+}
+
+/**
+ * The shared state of one pipe (and of each direction of a socket). Buffered bytes are kept as
+ * the copied chunks writers handed in (no fixed 64 KiB ring per pipe), so an idle or lightly
+ * used pipe costs almost nothing.
+ */
+export class PipeState {
   readonly ino = nextPipeIno++;
   readonly createdMs = Date.now();
   private chunks: Uint8Array[] = [];
@@ -32,18 +70,19 @@ class PipeState {
   private readers: PendingRead[] = [];
   private writers: PendingWrite[] = [];
 
-  read(buf: Uint8Array): number | Promise<number> {
+  read(buf: Uint8Array, signal?: AbortSignal): number | Promise<number> {
     if (this.buffered > 0) {
       const n = this.take(buf);
       this.serveWriters();
       return n;
     }
-    if (!this.writeOpen || buf.length === 0) return 0;
-    return new Promise((resolve) => this.readers.push({ buf, resolve }));
+    if (!this.writeOpen || !this.readOpen || buf.length === 0) return 0;
+    return enqueue<PendingRead>(this.readers, { buf }, signal);
   }
 
-  write(data: Uint8Array): number | Promise<number> {
+  write(data: Uint8Array, signal?: AbortSignal): number | Promise<number> {
     if (!this.readOpen) throw new KernelError("EPIPE", "write");
+    if (!this.writeOpen) throw new KernelError("EPIPE", "write");
     if (data.length === 0) return 0;
     if (this.writers.length === 0 && this.buffered < PIPE_CAPACITY) {
       const n = this.put(data);
@@ -51,11 +90,21 @@ class PipeState {
       return n;
     }
     // Blocked: keep a copy of what could be accepted in one go, so the caller may reuse its buffer.
-    const copy = data.slice(0, PIPE_CAPACITY);
-    return new Promise((resolve, reject) => this.writers.push({ data: copy, resolve, reject }));
+    return enqueue<PendingWrite>(this.writers, { data: data.slice(0, PIPE_CAPACITY) }, signal);
+  }
+
+  /** True when a read would not block (data or end of file). */
+  readReady(): boolean {
+    return this.buffered > 0 || !this.writeOpen || !this.readOpen;
+  }
+
+  /** True when a write would not block (buffer space, or EPIPE to report). */
+  writeReady(): boolean {
+    return this.buffered < PIPE_CAPACITY || !this.readOpen || !this.writeOpen;
   }
 
   closeRead(): void {
+    if (!this.readOpen) return;
     this.readOpen = false;
     this.chunks = [];
     this.buffered = 0;
@@ -65,6 +114,7 @@ class PipeState {
   }
 
   closeWrite(): void {
+    if (!this.writeOpen) return;
     this.writeOpen = false;
     for (const w of this.writers.splice(0)) w.resolve(0);
     // Readers only wait on an empty pipe: with no writer left they see end of file.
@@ -125,14 +175,14 @@ class PipeEnd implements FileHandle {
     return !this.readable;
   }
 
-  read(buf: Uint8Array): number | Promise<number> {
+  read(buf: Uint8Array, _position?: number, signal?: AbortSignal): number | Promise<number> {
     if (!this.readable || this.refs <= 0) throw new KernelError("EBADF", "read");
-    return this.state.read(buf);
+    return this.state.read(buf, signal);
   }
 
-  write(data: Uint8Array): number | Promise<number> {
+  write(data: Uint8Array, _position?: number, signal?: AbortSignal): number | Promise<number> {
     if (this.readable || this.refs <= 0) throw new KernelError("EBADF", "write");
-    return this.state.write(data);
+    return this.state.write(data, signal);
   }
 
   seek(): number {
@@ -166,12 +216,12 @@ class PipeEnd implements FileHandle {
   }
 
   readReady(): boolean {
-    return this.readable && (this.state.buffered > 0 || !this.state.writeOpen);
+    return this.readable && this.state.readReady();
   }
 
   /** True when a write would not block (buffer space, or EPIPE to report). */
   writeReady(): boolean {
-    return !this.readable && (this.state.buffered < PIPE_CAPACITY || !this.state.readOpen);
+    return !this.readable && this.state.writeReady();
   }
 
   ref(): this {

@@ -23,8 +23,23 @@ export const TAG_CHUNK = 3;
 const RECORD_FIXED = 56;
 /** Largest file size a record may claim (the VFS's file size limit). */
 const MAX_RECORD_SIZE = 2 ** 31 - 1;
-const TYPE_CODES: Record<FileType, number> = { file: 1, directory: 2, symlink: 3, fifo: 4, chardev: 5 };
-const TYPES: (FileType | undefined)[] = [undefined, "file", "directory", "symlink", "fifo", "chardev"];
+const TYPE_CODES: Record<FileType, number> = {
+  file: 1,
+  directory: 2,
+  symlink: 3,
+  fifo: 4,
+  chardev: 5,
+  socket: 6,
+};
+const TYPES: (FileType | undefined)[] = [
+  undefined,
+  "file",
+  "directory",
+  "symlink",
+  "fifo",
+  "chardev",
+  "socket",
+];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

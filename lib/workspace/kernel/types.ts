@@ -32,9 +32,16 @@ export type Errno =
   | "EBUSY"
   | "ENOEXEC"
   | "EINTR"
-  | "EFBIG";
+  | "EFBIG"
+  | "ECONNREFUSED"
+  | "ECONNRESET"
+  | "EADDRINUSE"
+  | "ENOTCONN"
+  | "ENOTSOCK"
+  | "EHOSTUNREACH"
+  | "ETIMEDOUT";
 
-export type FileType = "file" | "directory" | "symlink" | "fifo" | "chardev";
+export type FileType = "file" | "directory" | "symlink" | "fifo" | "chardev" | "socket";
 
 export interface Stat {
   dev: number;
@@ -82,15 +89,19 @@ export type Whence = "set" | "cur" | "end";
  * Files answer synchronously; pipes return a Promise when the call would block.
  */
 export interface FileHandle {
-  readonly kind: "file" | "directory" | "pipe" | "null" | "tty";
+  readonly kind: "file" | "directory" | "pipe" | "null" | "tty" | "socket" | "listener";
   /** Absolute path it was opened by (files and directories). */
   readonly path?: string;
   readonly readable: boolean;
   readonly writable: boolean;
-  /** Bytes read into `buf` (0 = end of file). `position` reads without moving the offset. */
-  read(buf: Uint8Array, position?: number): number | Promise<number>;
-  /** Bytes written (pipes: EPIPE once no reader is left). */
-  write(data: Uint8Array, position?: number): number | Promise<number>;
+  /**
+   * Bytes read into `buf` (0 = end of file). `position` reads without moving the offset.
+   * `signal` (pipes, sockets): aborting it takes a blocked read out of the queue unserved and
+   * rejects it with EINTR, so a killed reader never consumes bytes meant for the next one.
+   */
+  read(buf: Uint8Array, position?: number, signal?: AbortSignal): number | Promise<number>;
+  /** Bytes written (pipes: EPIPE once no reader is left). `signal` as for `read`. */
+  write(data: Uint8Array, position?: number, signal?: AbortSignal): number | Promise<number>;
   /** ESPIPE on pipes. Returns the new offset. */
   seek(offset: number, whence: Whence): number;
   stat(): Stat;
@@ -233,7 +244,128 @@ export interface KernelApi {
   processes(): ProcessInfo[];
   /** ESRCH for an unknown or finished pid. */
   kill(pid: number, signal?: Signal): void;
+  /** The workspace's loopback socket table. */
+  readonly net: NetApi;
+  /**
+   * The filesystem policy for guest programs (absent: everything allowed). Guest syscall paths
+   * (WASI, `node`) check it; the workspace's own host-side file actions do not.
+   */
+  readonly guestFilesystem?: FilesystemAccess;
 }
 
 /** A program implemented in TypeScript, run with the process's fds; resolves to its exit code. */
 export type HostProgram = (proc: KernelProcess, kernel: KernelApi) => Promise<number>;
+
+// ---- networking (issue #6) -------------------------------------------------------------------
+
+/** A listening socket on the workspace's loopback. Also a FileHandle (kind "listener") for fd tables. */
+export interface Listener extends FileHandle {
+  readonly port: number;
+  /**
+   * The next connection (kind "socket", a SocketHandle); a Promise when none is queued.
+   * Closing the listener rejects waiters with EBADF; aborting `signal` rejects that one waiter
+   * with EINTR and leaves the queue untouched.
+   */
+  accept(signal?: AbortSignal): SocketHandle | Promise<SocketHandle>;
+  acceptReady(): boolean;
+}
+
+export type NetworkOperation = "connect" | "listen" | "dns";
+
+export interface NetworkRule {
+  mode: "allow" | "deny";
+  /** Default ["*"]: every operation. */
+  operations?: (NetworkOperation | "*")[];
+  /** Host patterns: "api.example.com", "*.example.com", "10.0.0.0/8", "*", optionally ":port". */
+  patterns: string[];
+}
+
+export interface NetworkPolicy {
+  /** Default "deny": the guest reaches nothing outside its own loopback. */
+  default?: "allow" | "deny";
+  rules?: NetworkRule[];
+}
+
+export interface ListenPolicy {
+  /** Lowest bindable port (1-65535, default 1). */
+  portMin?: number;
+  /** Highest bindable port (default 65535). */
+  portMax?: number;
+  /** Ports below 1024 need this (default false): EACCES otherwise. */
+  allowPrivileged?: boolean;
+}
+
+/** Where an outbound attempt went and what became of it (recorded in the engine's egress audit). */
+export interface NetworkAttempt {
+  host: string;
+  port: number;
+  operation: NetworkOperation;
+  outcome: "allowed" | "refused";
+  reason?: string;
+  pid?: number;
+}
+
+/**
+ * One end of a connection (kind "socket"): reads block like a pipe's and give end of file once
+ * the peer shut down or closed its write side; writes fail with EPIPE once the peer closed.
+ */
+export interface SocketHandle extends FileHandle {
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Ends our reading ("read"), our writing ("write": the peer reads end of file) or both. */
+  shutdown(how: "read" | "write" | "both"): void;
+  /** True when a write would not block. */
+  writeReady(): boolean;
+}
+
+export type FilesystemOperation = "read" | "write";
+
+export interface FilesystemRule {
+  mode: "allow" | "deny";
+  /** Default ["*"]. */
+  operations?: (FilesystemOperation | "*")[];
+  /** Globs on absolute paths: "/etc/**" (the directory and all below), "/home/user/secret/*", "*.key". */
+  patterns: string[];
+}
+
+/** Which paths guest programs may read and write (the VFS's own modes apply as well). */
+export interface FilesystemPolicy {
+  /** Default "allow". */
+  default?: "allow" | "deny";
+  rules?: FilesystemRule[];
+}
+
+/** The evaluated filesystem policy a syscall path asks. */
+export interface FilesystemAccess {
+  /**
+   * Throws EACCES unless `operation` on `path` is allowed. The path is checked as named and as
+   * resolved through symlinks (`follow`: the last component too), so a link cannot lead around
+   * a rule.
+   */
+  check(path: string, operation: FilesystemOperation, syscall: string, options?: { follow?: boolean }): void;
+}
+
+/** The kernel's loopback-only socket table. */
+export interface NetApi {
+  /**
+   * EACCES outside the listen policy, EADDRINUSE when taken, EINVAL for a bad port. Port 0
+   * picks a free port in the listen range. Closing the last reference frees the port; so does
+   * the exit of `pid`.
+   */
+  listen(port: number, options?: { backlog?: number; pid?: number }): Listener;
+  /**
+   * Guest connect. Loopback names (127.0.0.0/8, "localhost", "::1", "0.0.0.0") are this
+   * workspace's own ports (ECONNREFUSED when nobody listens); anything else is checked against
+   * the network policy and SSRF rules and refused with EACCES unless allowed.
+   */
+  connect(
+    host: string,
+    port: number,
+    options?: { pid?: number; signal?: AbortSignal },
+  ): Promise<SocketHandle>;
+  /** The host side (vmFetch, preview URLs) connecting into a guest port: ECONNREFUSED when nobody listens. */
+  connectFromHost(port: number): SocketHandle;
+  /** Ports with a listener, and the pid that bound each. */
+  listening(): { port: number; pid: number | undefined }[];
+}

@@ -156,6 +156,8 @@ export class WasiProcess implements JobHandler {
 
   #cleanup(): void {
     this.#done = true;
+    // Calls it left blocked (a pipe read, an accept) must not take data or connections later.
+    this.#server?.abort();
     if (this.#cpuTimer !== undefined) clearTimeout(this.#cpuTimer);
     this.proc.signal.removeEventListener("abort", this.#onAbort);
   }

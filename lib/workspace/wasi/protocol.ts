@@ -56,6 +56,10 @@ export const Op = {
   WAIT: 21,
   PIPE: 22,
   EXIT: 23,
+  SOCK_LISTEN: 24,
+  SOCK_ACCEPT: 25,
+  SOCK_CONNECT: 26,
+  SOCK_SHUTDOWN: 27,
 } as const;
 
 /** Answer errno that is not a WASI errno: the process must die of SIGPIPE. */

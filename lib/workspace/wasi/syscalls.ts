@@ -9,7 +9,9 @@ import type {
   FileType,
   KernelApi,
   KernelProcess,
+  Listener,
   ProcessHandle,
+  SocketHandle,
   Stat,
   Whence,
 } from "../kernel/types.js";
@@ -23,6 +25,7 @@ const FILETYPE: Record<FileType, number> = {
   // Preview 1 has no FIFO type: pipes are "unknown", as other runtimes report them.
   fifo: 0,
   chardev: 2,
+  socket: 6,
 };
 
 const HANDLE_FILETYPE: Record<FileHandle["kind"], number> = {
@@ -31,6 +34,9 @@ const HANDLE_FILETYPE: Record<FileHandle["kind"], number> = {
   pipe: 0,
   null: 2,
   tty: 2,
+  // WASI preview 1 has one socket type for both.
+  socket: 6,
+  listener: 6,
 };
 
 const WHENCE: Whence[] = ["set", "cur", "end"];
@@ -38,6 +44,13 @@ const WHENCE: Whence[] = ["set", "cur", "end"];
 const E_IO = 29;
 const E_CHILD = 12;
 const E_INVAL = 28;
+const E_PIPE = 64;
+const E_NOTSOCK = 57;
+const E_AGAIN = 6;
+const E_INTR = 27;
+/** fdflags NONBLOCK, as sock_accept takes it. */
+const FDFLAG_NONBLOCK = 4;
+const SHUTDOWN_HOW = [undefined, "read", "write", "both"] as const;
 
 /** The WASI filetype a handle presents to the guest (stdio and newly opened fds). */
 export function handleFiletype(handle: FileHandle): number {
@@ -52,6 +65,10 @@ export function errnoOf(err: unknown): number {
 
 function isEpipe(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === "EPIPE";
+}
+
+function errnoError(message: string, errno: number): Error {
+  return Object.assign(new Error(message), { errno });
 }
 
 const decoder = new TextDecoder();
@@ -83,6 +100,8 @@ export class SyscallServer {
   readonly #f64: Float64Array;
   readonly #data: Uint8Array;
   readonly #children = new Map<number, ProcessHandle>();
+  /** Aborted when the process ends: its blocked reads, writes, accepts and connects leave their queues. */
+  readonly #ended = new AbortController();
 
   constructor(
     sab: SharedArrayBuffer,
@@ -93,6 +112,11 @@ export class SyscallServer {
     this.#i32 = new Int32Array(sab);
     this.#f64 = new Float64Array(sab);
     this.#data = new Uint8Array(sab, Layout.DATA);
+  }
+
+  /** Cancels the process's blocked calls (it was killed or has exited). Idempotent. */
+  abort(): void {
+    this.#ended.abort();
   }
 
   /** Handles the request in the buffer. The errno and results are in place when it returns or settles. */
@@ -161,6 +185,7 @@ export class SyscallServer {
 
   #dispatch(op: number): void | Promise<void> {
     const vfs = this.kernel.vfs;
+    const guard = this.kernel.guestFilesystem;
     switch (op) {
       case Op.READ:
         return this.#read();
@@ -191,38 +216,62 @@ export class SyscallServer {
       case Op.FUTIMES: {
         // Handles have no utimes of their own: files and directories are set through their path.
         const path = this.#fd(0).path;
-        if (path !== undefined) vfs.utimes(path, this.#num(0), this.#num(1));
+        if (path === undefined) return;
+        guard?.check(path, "write", "futimes");
+        vfs.utimes(path, this.#num(0), this.#num(1));
         return;
       }
-      case Op.UTIMES:
-        vfs.utimes(this.#path(), this.#num(0), this.#num(1));
+      case Op.UTIMES: {
+        const path = this.#path();
+        guard?.check(path, "write", "utimes");
+        vfs.utimes(path, this.#num(0), this.#num(1));
         return;
+      }
       case Op.READDIR:
         return this.#readdir();
-      case Op.MKDIR:
-        vfs.mkdir(this.#path());
+      case Op.MKDIR: {
+        const path = this.#path();
+        guard?.check(path, "write", "mkdir", { follow: false });
+        vfs.mkdir(path);
         return;
-      case Op.RMDIR:
-        vfs.rmdir(this.#path());
+      }
+      case Op.RMDIR: {
+        const path = this.#path();
+        guard?.check(path, "write", "rmdir", { follow: false });
+        vfs.rmdir(path);
         return;
-      case Op.UNLINK:
-        vfs.unlink(this.#path());
+      }
+      case Op.UNLINK: {
+        const path = this.#path();
+        guard?.check(path, "write", "unlink", { follow: false });
+        vfs.unlink(path);
         return;
+      }
       case Op.RENAME: {
         const [from = "", to = ""] = this.#strings();
+        guard?.check(from, "write", "rename", { follow: false });
+        guard?.check(to, "write", "rename", { follow: false });
         vfs.rename(from, to);
         return;
       }
       case Op.SYMLINK: {
         const [target = "", link = ""] = this.#strings();
+        guard?.check(link, "write", "symlink", { follow: false });
         vfs.symlink(target, link);
         return;
       }
-      case Op.READLINK:
-        this.#answerText(vfs.readlink(this.#path()));
+      case Op.READLINK: {
+        const path = this.#path();
+        guard?.check(path, "read", "readlink", { follow: false });
+        this.#answerText(vfs.readlink(path));
         return;
+      }
       case Op.LINK: {
         const [existing = "", newPath = ""] = this.#strings();
+        // A hard link shares the file's data: it must not carry a protected file somewhere open.
+        guard?.check(existing, "read", "link", { follow: false });
+        guard?.check(existing, "write", "link", { follow: false });
+        guard?.check(newPath, "write", "link", { follow: false });
         vfs.link(existing, newPath);
         return;
       }
@@ -244,6 +293,23 @@ export class SyscallServer {
         const message = this.#path();
         return this.onExit({ code: this.#arg(0), signo: this.#arg(1), message });
       }
+      case Op.SOCK_LISTEN: {
+        const listener = this.kernel.net.listen(this.#arg(0), { backlog: this.#arg(1), pid: this.proc.pid });
+        this.#install(listener);
+        return;
+      }
+      case Op.SOCK_ACCEPT:
+        return this.#accept();
+      case Op.SOCK_CONNECT:
+        return this.#connect();
+      case Op.SOCK_SHUTDOWN: {
+        const handle = this.#fd(0);
+        const how = SHUTDOWN_HOW[this.#arg(1)];
+        if (how === undefined) throw errnoError("shutdown how", E_INVAL);
+        if (handle.kind !== "socket") throw errnoError("not a socket", E_NOTSOCK);
+        (handle as SocketHandle).shutdown(how);
+        return;
+      }
       default:
         throw Object.assign(new Error(`unknown op ${op}`), { errno: 52 });
     }
@@ -253,7 +319,7 @@ export class SyscallServer {
     const handle = this.#fd(0);
     const buf = this.#data.subarray(0, this.#arg(1));
     const position = this.#num(0);
-    const n = position >= 0 ? handle.read(buf, position) : handle.read(buf);
+    const n = position >= 0 ? handle.read(buf, position) : handle.read(buf, undefined, this.#ended.signal);
     if (typeof n === "number") {
       this.#i32[Layout.RESP_LEN] = n;
       return;
@@ -268,12 +334,57 @@ export class SyscallServer {
     // The kernel copies what it keeps (file data, pipe chunks), so the shared view is enough.
     const bytes = this.#data.subarray(0, this.#i32[Layout.REQ_LEN]);
     const position = this.#num(0);
-    const n = position >= 0 ? handle.write(bytes, position) : handle.write(bytes);
+    // Sockets write as with MSG_NOSIGNAL: a WASI program cannot ignore SIGPIPE, and a server
+    // must survive a client that went away, so a closed peer is the EPIPE errno.
+    const noSignal = (err: unknown): never => {
+      throw handle.kind === "socket" && isEpipe(err) ? errnoError("peer closed", E_PIPE) : err;
+    };
+    let n: number | Promise<number>;
+    try {
+      n = position >= 0 ? handle.write(bytes, position) : handle.write(bytes, undefined, this.#ended.signal);
+    } catch (err) {
+      return noSignal(err);
+    }
     if (typeof n === "number") {
       this.#setArg(0, n);
       return;
     }
-    return n.then((count) => this.#setArg(0, count));
+    return n.then((count) => this.#setArg(0, count), noSignal);
+  }
+
+  /** Installs a new handle at the lowest free fd; answers a0 = fd (the handle is closed on failure). */
+  #install(handle: FileHandle): void {
+    if (this.#ended.signal.aborted) {
+      handle.close();
+      throw errnoError("process ended", E_INTR);
+    }
+    let fd: number;
+    try {
+      fd = this.proc.fds.install(handle);
+    } catch (err) {
+      handle.close();
+      throw err;
+    }
+    this.#setArg(0, fd);
+  }
+
+  #accept(): void | Promise<void> {
+    const handle = this.#fd(0);
+    if (handle.kind !== "listener")
+      throw errnoError("not a listening socket", handle.kind === "socket" ? E_INVAL : E_NOTSOCK);
+    const listener = handle as Listener;
+    if ((this.#arg(1) & FDFLAG_NONBLOCK) !== 0 && !listener.acceptReady())
+      throw errnoError("no connection", E_AGAIN);
+    const conn = listener.accept(this.#ended.signal);
+    if (!(conn instanceof Promise)) return this.#install(conn);
+    return conn.then((c) => this.#install(c));
+  }
+
+  #connect(): Promise<void> {
+    const host = this.#path();
+    return this.kernel.net
+      .connect(host, this.#arg(0), { pid: this.proc.pid, signal: this.#ended.signal })
+      .then((socket) => this.#install(socket));
   }
 
   #open(): void {
@@ -281,6 +392,13 @@ export class SyscallServer {
     const oflags = this.#arg(1);
     const fdflags = this.#arg(2);
     const write = this.#arg(4) === 1;
+    const guard = this.kernel.guestFilesystem;
+    if (guard !== undefined) {
+      const follow = this.#arg(0) !== 0;
+      if (this.#arg(3) === 1 || !write) guard.check(path, "read", "open", { follow });
+      // Creating or truncating changes the file even when opened read-only.
+      if (write || (oflags & (1 | 8)) !== 0) guard.check(path, "write", "open", { follow });
+    }
     const handle = this.kernel.vfs.open(path, {
       read: this.#arg(3) === 1 || !write,
       write,

@@ -69,8 +69,10 @@ export function wasiWorkerMain(require: NodeJS.Require, boot: WorkerBoot): void 
   const F = L.F64_ARGS;
 
   // WASI errno numbers and constants used below (wasi_snapshot_preview1).
-  const E = { BADF: 8, INVAL: 28, NOTDIR: 54, TOOBIG: 1 };
-  const FILETYPE = { UNKNOWN: 0, CHARDEV: 2, DIRECTORY: 3, REGULAR: 4 };
+  const E = { BADF: 8, INVAL: 28, NOTDIR: 54, TOOBIG: 1, NOTSOCK: 57, NOTSUP: 58 };
+  const FILETYPE = { UNKNOWN: 0, CHARDEV: 2, DIRECTORY: 3, REGULAR: 4, SOCKET_STREAM: 6 };
+  /** sock_recv's riflags: RECV_PEEK. */
+  const RECV_PEEK = 1;
   const RIGHTS_ALL = (1n << 29n) - 1n;
   const SEEK_TELL = (1n << 2n) | (1n << 5n);
   const RIGHT_READ = (1n << 1n) | (1n << 14n);
@@ -510,6 +512,20 @@ export function wasiWorkerMain(require: NodeJS.Require, boot: WorkerBoot): void 
     return { real: 0, filetype: tty ? FILETYPE.CHARDEV : filetype, rights: { base, inheriting: 0n } };
   }
 
+  /** Records a socket fd the server just installed and writes its number to the guest. */
+  function socketFd(w: WasiInstance, fdPtr: number): number {
+    const fd = i32[A]!;
+    w.FD_MAP.set(fd, { ...stdioEntry(FILETYPE.SOCKET_STREAM, false), real: fd });
+    mem().setUint32(fdPtr, fd, true);
+    return 0;
+  }
+
+  function socketEntry(fd: number): FdEntry | number {
+    const entry = entryOf(fd);
+    if (entry === undefined) return E.BADF;
+    return entry.filetype === FILETYPE.SOCKET_STREAM ? entry : E.NOTSOCK;
+  }
+
   function buildImports(w: WasiInstance): WasmImports {
     const wi = w.wasiImport;
     Object.assign(wi, {
@@ -554,6 +570,42 @@ export function wasiWorkerMain(require: NodeJS.Require, boot: WorkerBoot): void 
         return 0;
       },
       poll_oneoff: pollOneoff,
+      // Sockets: fds of the kernel's socket table; reads block like a pipe's (see README.md).
+      sock_accept: (fd: number, flags: number, fdPtr: number) => {
+        const entry = socketEntry(fd);
+        if (typeof entry === "number") return entry;
+        i32[A] = entry.real;
+        i32[A + 1] = flags;
+        const errno = call(OP.SOCK_ACCEPT);
+        return errno !== 0 ? errno : socketFd(w, fdPtr);
+      },
+      sock_recv: (
+        fd: number,
+        iovs: number,
+        n: number,
+        riFlags: number,
+        nreadPtr: number,
+        roFlagsPtr: number,
+      ) => {
+        const entry = socketEntry(fd);
+        if (typeof entry === "number") return entry;
+        if ((riFlags & RECV_PEEK) !== 0) return E.NOTSUP;
+        const errno = readInto(fd, iovs, n, -1, nreadPtr);
+        if (errno === 0) mem().setUint16(roFlagsPtr, 0, true);
+        return errno;
+      },
+      sock_send: (fd: number, iovs: number, n: number, _siFlags: number, nwrittenPtr: number) => {
+        const entry = socketEntry(fd);
+        if (typeof entry === "number") return entry;
+        return writeFrom(fd, iovs, n, -1, nwrittenPtr);
+      },
+      sock_shutdown: (fd: number, how: number) => {
+        const entry = socketEntry(fd);
+        if (typeof entry === "number") return entry;
+        i32[A] = entry.real;
+        i32[A + 1] = how;
+        return call(OP.SOCK_SHUTDOWN);
+      },
     });
     const enclave = {
       proc_spawn: (a: number, al: number, e: number, el: number, c: number, cl: number, exitPtr: number) => {
@@ -589,6 +641,19 @@ export function wasiWorkerMain(require: NodeJS.Require, boot: WorkerBoot): void 
         const errno = call(OP.WAIT);
         if (errno === 0) mem().setInt32(exitPtr, i32[A]!, true);
         return errno;
+      },
+      sock_listen: (port: number, backlog: number, fdPtr: number) => {
+        i32[A] = port;
+        i32[A + 1] = backlog;
+        const errno = call(OP.SOCK_LISTEN);
+        return errno !== 0 ? errno : socketFd(w, fdPtr);
+      },
+      sock_connect: (hostPtr: number, hostLen: number, port: number, fdPtr: number) => {
+        if (hostLen > 1024) return E.INVAL;
+        putStrings(guestString(hostPtr, hostLen));
+        i32[A] = port;
+        const errno = call(OP.SOCK_CONNECT);
+        return errno !== 0 ? errno : socketFd(w, fdPtr);
       },
       fd_pipe: (readPtr: number, writePtr: number) => {
         const errno = call(OP.PIPE);

@@ -1,6 +1,6 @@
 /**
- * Builds the runtime's C test program (testdata/wtest.c) with Debian's clang for wasm32-wasi
- * into the OS temp directory, once per source version. Binaries are never committed.
+ * Builds the runtime's C test programs (testdata/*.c) with Debian's clang for wasm32-wasi into
+ * the OS temp directory, once per source version. Binaries are never committed.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -8,8 +8,6 @@ import { existsSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-const SOURCE = fileURLToPath(new URL("../testdata/wtest.c", import.meta.url));
 
 function clangResourceDir(): string {
   try {
@@ -23,9 +21,15 @@ function clangResourceDir(): string {
 
 /** The test program's bytes (compiled on first use, then read from the cache file). */
 export function testProgram(): Uint8Array {
-  const source = readFileSync(SOURCE);
+  return buildTestProgram("wtest");
+}
+
+/** testdata/NAME.c compiled (on first use, then read from the cache file). */
+export function buildTestProgram(name: string): Uint8Array {
+  const file = fileURLToPath(new URL(`../testdata/${name}.c`, import.meta.url));
+  const source = readFileSync(file);
   const hash = createHash("sha256").update(source).digest("hex").slice(0, 16);
-  const out = join(tmpdir(), `enclave-wasi-wtest-${hash}.wasm`);
+  const out = join(tmpdir(), `enclave-wasi-${name}-${hash}.wasm`);
   if (!existsSync(out)) {
     const partial = `${out}.${process.pid}.tmp`;
     // Debian's clang also searches the glibc headers after the WASI ones: keep only the WASI sysroot.
@@ -37,7 +41,7 @@ export function testProgram(): Uint8Array {
       "/usr/include/wasm32-wasi",
       "-isystem",
       join(clangResourceDir(), "include"),
-      SOURCE,
+      file,
       "-o",
       partial,
     ]);
