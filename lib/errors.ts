@@ -143,6 +143,31 @@ export const Errors = {
   wsNotExecutable: spec("workspace", "ENOEXEC", 400, "The file is not an executable program"),
   wsIo: spec("workspace", "EIO", 400, "The workspace operation failed"),
   wsNoSuchShell: spec("workspace", "no_such_shell", 404, "No such shell; open one with openShell"),
+  wsPortNotListening: spec(
+    "workspace",
+    "port_not_listening",
+    502,
+    "Nothing in the workspace listens on that port",
+  ),
+  wsFetchTimeout: spec(
+    "workspace",
+    "fetch_timeout",
+    504,
+    "The server in the workspace did not answer in time",
+  ),
+  wsBadResponse: spec(
+    "workspace",
+    "bad_response",
+    502,
+    "The server in the workspace sent an invalid or too large response",
+  ),
+  wsPreviewNotFound: spec(
+    "workspace",
+    "preview_not_found",
+    404,
+    "No such preview URL, or it expired or was revoked",
+  ),
+  wsConnectionRefused: spec("workspace", "ECONNREFUSED", 502, "The connection was refused"),
   wsSoftwareMissing: spec(
     "workspace",
     "software_missing",

@@ -2,15 +2,14 @@
 import { Errors, err } from "../errors.js";
 import type { ActorServices, KvOp } from "../engine/types.js";
 import type { ActorKv, KvEntry } from "./context.js";
+import { SYSTEM_KV_PREFIX, systemKvKey } from "../engine/system-keys.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/**
- * Keys under this prefix belong to Enclave's own modules (workspace files, preview tokens), so
- * that an actor's `c.kv` can never overwrite them.
- */
-export const SYSTEM_KV_PREFIX = encoder.encode("\u0000enclave\u0000");
+// Keys under this prefix belong to Enclave's own modules (workspace files, preview tokens), so
+// that an actor's `c.kv` can never overwrite them.
+export { SYSTEM_KV_PREFIX };
 
 function isSystemKey(key: Uint8Array): boolean {
   if (key.length < SYSTEM_KV_PREFIX.length) return false;
@@ -139,10 +138,7 @@ export class SystemKv {
   constructor(services: ActorServices, track: (p: Promise<void>) => Promise<void>, scope: string) {
     this.#services = services;
     this.#track = track;
-    const s = encoder.encode(`${scope}\u0000`);
-    this.#prefix = new Uint8Array(SYSTEM_KV_PREFIX.length + s.length);
-    this.#prefix.set(SYSTEM_KV_PREFIX);
-    this.#prefix.set(s, SYSTEM_KV_PREFIX.length);
+    this.#prefix = systemKvKey(scope);
   }
 
   #full(key: Uint8Array): Uint8Array {

@@ -15,6 +15,7 @@ import type { StoreNamespaces } from "./namespaces.js";
 import type { TokenStore } from "./tokens.js";
 import { clientErrorFor, mapError } from "./errors.js";
 import { actionRoutes, requestRoutes } from "./routes/actions.js";
+import { previewRoutes } from "./routes/preview.js";
 import { actorRoutes } from "./routes/actors.js";
 import { connectRoutes } from "./routes/connect.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -148,6 +149,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   connectRoutes(app, deps);
   runnerRoutes(app, deps);
   await app.register(async (scope) => requestRoutes(scope, deps));
+  await app.register(async (scope) => previewRoutes(scope, deps));
 
   return app;
 }

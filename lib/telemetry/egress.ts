@@ -39,6 +39,10 @@ export interface EgressAttempt {
   /** TCP port for connects; null for DNS queries (they carry a name, not a port). */
   port: number | null;
   allowed: boolean;
+  /** Who attempted it, when not the engine itself (e.g. "workspace 3f2a… pid 4"). */
+  source?: string;
+  /** Why it was refused, when a policy other than the air gap refused it. */
+  reason?: string;
 }
 
 /** The minimal logger the audit needs (a pino Logger fits). */
@@ -403,6 +407,33 @@ function record(state: AuditState, attempt: EgressAttempt): void {
       f(attempt);
     } catch {
       // listeners are told not to throw; ignore if they do
+    }
+  }
+}
+
+/**
+ * Records an attempt decided elsewhere: a workspace guest's outbound connect that the
+ * workspace's own network policy refused never reaches a host socket, so the hooks here cannot
+ * see it. No-op when no audit is installed.
+ */
+export function recordEgressAttempt(attempt: Omit<EgressAttempt, "at">): void {
+  const state = getState();
+  if (!state) return;
+  record(state, { at: Date.now(), ...attempt });
+  if (!attempt.allowed) {
+    for (const log of state.loggers) {
+      log.warn(
+        {
+          egress: {
+            kind: attempt.kind,
+            host: attempt.host,
+            port: attempt.port,
+            source: attempt.source,
+            reason: attempt.reason,
+          },
+        },
+        "outbound attempt refused",
+      );
     }
   }
 }

@@ -13,6 +13,10 @@ import {
   type Mount,
   type SoftwareMount,
   type PersistBackend,
+  type FilesystemPolicy,
+  type ListenPolicy,
+  type NetworkAttempt,
+  type NetworkPolicy,
 } from "./kernel/index.js";
 import { shellHostPrograms } from "./shell/index.js";
 import { SoftwareError, type SoftwarePackage } from "./software/index.js";
@@ -25,10 +29,27 @@ export interface MountSpec {
   type: "persistent" | "memory";
 }
 
+export interface ResourceLimits {
+  /** Processes of this workspace computing at once (processes blocked on I/O do not count). */
+  cpuCount?: number;
+  maxProcesses?: number;
+  maxFilesystemBytes?: number;
+  /** Linear memory of each WASI program (growing past it fails inside the program). */
+  maxWasmMemoryBytes?: number;
+  /** CPU time of each process before it is ended with SIGXCPU (exit 152); 0 = no limit. */
+  cpuTimeMs?: number;
+}
+
 export interface BootOptions {
   software: readonly SoftwarePackage[];
   mounts: readonly MountSpec[];
-  limits: { maxProcesses?: number; maxFilesystemBytes?: number };
+  limits: ResourceLimits;
+  network?: NetworkPolicy;
+  filesystem?: FilesystemPolicy;
+  listen?: ListenPolicy;
+  loopbackExemptPorts?: number[];
+  /** Refused outbound attempts of guest programs, for the egress audit. */
+  onNetworkAttempt?: (attempt: NetworkAttempt) => void;
   /** Storage for a persistent mount, by scope (one scope per mount path). */
   persistence: (scope: string) => PersistBackend;
 }
@@ -92,10 +113,23 @@ export async function bootKernel(options: BootOptions): Promise<BootedKernel> {
   for (const path of memory) mounts.push({ path, mount: new MemoryMount() });
 
   let kernel: Kernel | undefined = undefined;
-  const executor = new WasiExecutor({ kernel: () => kernel! });
+  const limits = options.limits;
+  const executor = new WasiExecutor({
+    kernel: () => kernel!,
+    ...(limits.cpuTimeMs ? { cpuTimeLimitMs: limits.cpuTimeMs } : {}),
+    ...(limits.maxWasmMemoryBytes ? { maxWasmMemoryBytes: limits.maxWasmMemoryBytes } : {}),
+  });
   kernel = new Kernel({
     mounts,
-    limits: options.limits,
+    limits: {
+      ...(limits.maxProcesses !== undefined ? { maxProcesses: limits.maxProcesses } : {}),
+      ...(limits.maxFilesystemBytes !== undefined ? { maxFilesystemBytes: limits.maxFilesystemBytes } : {}),
+    },
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.filesystem ? { filesystem: options.filesystem } : {}),
+    ...(options.listen ? { listen: options.listen } : {}),
+    ...(options.loopbackExemptPorts ? { loopbackExemptPorts: options.loopbackExemptPorts } : {}),
+    ...(options.onNetworkAttempt ? { onNetworkAttempt: options.onNetworkAttempt } : {}),
     executors: { wasm: executor },
     hostPrograms: shellHostPrograms,
   });

@@ -21,6 +21,7 @@ const BY_ERRNO: Partial<Record<Errno, ErrorSpec>> = {
   ESRCH: Errors.wsNoSuchProcess,
   ENOMEM: Errors.wsNoMemory,
   ENOEXEC: Errors.wsNotExecutable,
+  ECONNREFUSED: Errors.wsConnectionRefused,
 };
 
 function isKernelError(e: unknown): e is Error & { code: Errno; path?: string; syscall?: string } {

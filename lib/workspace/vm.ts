@@ -70,6 +70,7 @@ export class Vm {
   readonly #shellDone = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   #shellSeq = 0;
   #closed = false;
+  readonly #bootedAt = Date.now();
 
   constructor(kernel: BootedKernel, env: Record<string, string>, events: VmEvents) {
     this.kernel = kernel;
@@ -321,6 +322,18 @@ export class Vm {
     this.#shell(shellId).close();
     this.#shells.delete(shellId);
     this.#settleShell(shellId);
+  }
+
+  /** Waits until something listens on `port` (at most `timeoutMs` after the VM booted). */
+  async waitForListener(port: number, timeoutMs: number): Promise<void> {
+    const deadline = this.#bootedAt + timeoutMs;
+    while (
+      !this.kernel.net.listening().some((l) => l.port === port) &&
+      Date.now() < deadline &&
+      !this.#closed
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   // ---- lifecycle -------------------------------------------------------------------------

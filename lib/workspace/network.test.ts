@@ -1,0 +1,161 @@
+/**
+ * Guest servers as users reach them: vmFetch and signed preview URLs into a WASI HTTP server
+ * (testdata/httpd.c, compiled for the test), through a real engine, gateway and store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NS, actorId, expectEnclaveError, startEngine, until } from "../engine/testing/harness.js";
+import { installEgressAudit } from "../telemetry/egress.js";
+import { closeSharedWorkerPool } from "./wasi/index.js";
+import { buildTestProgram } from "./wasi/testing/test-program.js";
+import {
+  baseSoftware,
+  definePackage,
+  workspace,
+  type SignedPreviewUrl,
+  type VmFetchResponse,
+} from "./index.js";
+
+afterAll(() => closeSharedWorkerPool());
+
+let httpd: Uint8Array;
+beforeAll(() => {
+  httpd = buildTestProgram("httpd");
+});
+
+const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function serverWorkspace() {
+  const tools = definePackage("test-httpd", [{ path: "/usr/bin/httpd", data: httpd }]);
+  return workspace({ software: [baseSoftware, tools], startup: [{ command: "httpd", args: ["8080"] }] });
+}
+
+async function started(dir?: string) {
+  const s = await startEngine({ vm: serverWorkspace() }, dir ? { dir } : {});
+  await s.running.listen();
+  const id = await actorId(s.engine, "vm", ["net", String(Math.random())]);
+  const call = <T = unknown>(action: string, ...args: unknown[]) =>
+    s.engine.action(NS, id, action, args) as Promise<T>;
+  const url = (path: string) => new URL(path, s.running.url).href;
+  return { ...s, id, call, url };
+}
+
+describe("vmFetch", () => {
+  it("round-trips methods, headers and bodies into a guest server, and names a port nobody listens on", async () => {
+    const { call } = await started();
+    await call("exists", "/");
+    let r: VmFetchResponse | undefined;
+    await until("vmFetch answers", async () => {
+      r = await call<VmFetchResponse>("vmFetch", 8080, "/hello?x=1").catch(() => undefined);
+      return r !== undefined;
+    });
+    expect(r!.status).toBe(200);
+    expect(r!.statusText).toBe("OK");
+    expect(decode(r!.body)).toContain("method=GET\npath=/hello?x=1\n");
+    const posted = await call<VmFetchResponse>("vmFetch", 8080, "/api/data", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Test": "yes" },
+      body: JSON.stringify({ key: "value" }),
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.headers["content-type"]).toBeDefined();
+    expect(decode(posted.body)).toContain('method=POST\npath=/api/data\nx-test=yes\nbody={"key":"value"}');
+    // Over the kernel's socket table only: not one host socket, not even to loopback.
+    const audit = installEgressAudit({ includeLoopback: true });
+    try {
+      await call("vmFetch", 8080, "/audited");
+      expect(audit.attempts()).toEqual([]);
+    } finally {
+      audit.uninstall();
+    }
+    await expectEnclaveError(call("vmFetch", 9999, "/"), "workspace", "port_not_listening", 502);
+    await expectEnclaveError(call("vmFetch", 70000, "/"), "request", "invalid", 400);
+    await expectEnclaveError(call("vmFetch", 8080, "no-slash"), "request", "invalid", 400);
+  });
+});
+
+describe("signed preview URLs", () => {
+  it("work from a plain HTTP client, survive a forced sleep and a restart, stop after revoke", async () => {
+    const first = await started();
+    const before = Date.now();
+    const p = await first.call<SignedPreviewUrl>("createSignedPreviewUrl", 8080);
+    expect(p.token).toMatch(/^[a-z0-9]{32}$/);
+    expect(p.path).toBe(`/gateway/${first.id}/preview/${p.token}/`);
+    expect(p.port).toBe(8080);
+    expect(p.expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
+    expect(p.expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000);
+
+    const res = await fetch(first.url(`${p.path}page?q=1`), {
+      method: "POST",
+      body: "hi",
+      headers: { "x-test": "t" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("method=POST\npath=/page?q=1\nx-test=t\nbody=hi");
+
+    // Asleep: the token is still good, the request wakes the workspace, boots the VM and its server.
+    await first.engine.sleep(NS, first.id);
+    expect((await first.engine.getActor(NS, first.id)).actorId).toBe(first.id);
+    const again = await fetch(first.url(p.path));
+    expect(again.status).toBe(200);
+    await first.close();
+
+    const second = await startEngine({ vm: serverWorkspace() }, { dir: first.dir });
+    await second.running.listen();
+    const afterRestart = await fetch(new URL(p.path, second.running.url));
+    expect(afterRestart.status).toBe(200);
+    expect(await afterRestart.text()).toContain("method=GET\npath=/\n");
+
+    expect(await second.engine.action(NS, first.id, "expireSignedPreviewUrl", [p.token])).toBe(true);
+    const revoked = await fetch(new URL(p.path, second.running.url));
+    expect(revoked.status).toBe(404);
+    expect(await revoked.json()).toMatchObject({ group: "workspace", code: "preview_not_found" });
+  });
+
+  it("refuse expired, guessed and malformed tokens with 404 without waking the workspace", async () => {
+    const s = await started();
+    const short = await s.call<SignedPreviewUrl>("createSignedPreviewUrl", 8080, 1);
+    expect((await fetch(s.url(short.path))).status).toBe(200);
+    await s.engine.sleep(NS, s.id);
+    await new Promise((r) => setTimeout(r, 1100));
+    const record = await s.engine.getActor(NS, s.id);
+    const isAwake = () => s.engine.status(record) === "running";
+    expect(isAwake()).toBe(false);
+    for (const path of [
+      short.path, // expired
+      `/gateway/${s.id}/preview/${"a".repeat(32)}/`, // guessed
+      `/gateway/${s.id}/preview/NOT-A-TOKEN/`, // malformed
+      `/gateway/${s.id}/preview/${"b".repeat(33)}/`,
+      `/gateway/nosuchactor/preview/${short.token}/`,
+    ]) {
+      const r = await fetch(s.url(path));
+      expect(r.status, path).toBe(404);
+    }
+    expect(isAwake()).toBe(false);
+    // The expired token was purged from the store at once.
+    expect(await s.call<SignedPreviewUrl[]>("listSignedPreviewUrls")).toEqual([]);
+  });
+
+  it("validate ttlSeconds: 0 means 3600, at most 86400, no fractions or negatives", async () => {
+    const { call } = await started();
+    const d = await call<SignedPreviewUrl>("createSignedPreviewUrl", 8080, 0);
+    expect(d.expiresAt - Date.now()).toBeGreaterThan(3599_000);
+    const max = await call<SignedPreviewUrl>("createSignedPreviewUrl", 8080, 86_400);
+    expect(max.expiresAt - Date.now()).toBeGreaterThan(86_399_000);
+    for (const bad of [86_401, -1, 1.5, "60"]) {
+      await expectEnclaveError(call("createSignedPreviewUrl", 8080, bad), "request", "invalid", 400);
+    }
+    await expectEnclaveError(call("createSignedPreviewUrl", 0), "request", "invalid", 400);
+    const listed = await call<SignedPreviewUrl[]>("listSignedPreviewUrls");
+    expect(listed.map((l) => l.token).sort()).toEqual([d.token, max.token].sort());
+  });
+
+  it("a valid token for a port nobody listens on is 502 port_not_listening", async () => {
+    const s = await startEngine({ vm: workspace() });
+    await s.running.listen();
+    const id = await actorId(s.engine, "vm", "empty");
+    const p = (await s.engine.action(NS, id, "createSignedPreviewUrl", [4000])) as SignedPreviewUrl;
+    const r = await fetch(new URL(p.path, s.running.url));
+    expect(r.status).toBe(502);
+    expect(await r.json()).toMatchObject({ group: "workspace", code: "port_not_listening" });
+  });
+});
