@@ -18,6 +18,7 @@ import {
   type NetworkAttempt,
   type NetworkPolicy,
 } from "./kernel/index.js";
+import { createNodeProgram } from "./node/index.js";
 import { shellHostPrograms } from "./shell/index.js";
 import { SoftwareError, type SoftwarePackage } from "./software/index.js";
 import { WasiExecutor } from "./wasi/index.js";
@@ -122,6 +123,7 @@ export async function bootKernel(options: BootOptions): Promise<BootedKernel> {
   kernel = new Kernel({
     mounts,
     limits: {
+      ...(limits.cpuCount !== undefined ? { cpuCount: limits.cpuCount } : {}),
       ...(limits.maxProcesses !== undefined ? { maxProcesses: limits.maxProcesses } : {}),
       ...(limits.maxFilesystemBytes !== undefined ? { maxFilesystemBytes: limits.maxFilesystemBytes } : {}),
     },
@@ -131,7 +133,13 @@ export async function bootKernel(options: BootOptions): Promise<BootedKernel> {
     ...(options.loopbackExemptPorts ? { loopbackExemptPorts: options.loopbackExemptPorts } : {}),
     ...(options.onNetworkAttempt ? { onNetworkAttempt: options.onNetworkAttempt } : {}),
     executors: { wasm: executor },
-    hostPrograms: shellHostPrograms,
+    hostPrograms: {
+      ...shellHostPrograms,
+      node: createNodeProgram({
+        ...(limits.maxWasmMemoryBytes ? { maxWasmMemoryBytes: limits.maxWasmMemoryBytes } : {}),
+        ...(limits.cpuTimeMs ? { cpuTimeLimitMs: limits.cpuTimeMs } : {}),
+      }),
+    },
   });
   const vfs = kernel.vfs;
   if (usr) vfs.symlink("/usr/bin", "/bin");

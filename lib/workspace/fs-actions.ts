@@ -34,7 +34,7 @@ export interface WriteFileOptions {
   mode?: number;
   /** Append instead of replacing. */
   append?: boolean;
-  /** Create missing parent directories. */
+  /** Create missing parent directories (default true; false gives ENOENT instead). */
   recursive?: boolean;
 }
 
@@ -71,7 +71,7 @@ export class FsActions {
     }
     const mode = checkMode(options.mode);
     vmCall(() => {
-      if (options.recursive) {
+      if (options.recursive !== false) {
         const parent = p.slice(0, p.lastIndexOf("/")) || "/";
         this.#vfs.mkdir(parent, { recursive: true });
       }

@@ -2,6 +2,8 @@
  * Guest servers as users reach them: vmFetch and signed preview URLs into a WASI HTTP server
  * (testdata/httpd.c, compiled for the test), through a real engine, gateway and store.
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NS, actorId, expectEnclaveError, startEngine, until } from "../engine/testing/harness.js";
 import { installEgressAudit } from "../telemetry/egress.js";
@@ -157,5 +159,152 @@ describe("signed preview URLs", () => {
     const r = await fetch(new URL(p.path, s.running.url));
     expect(r.status).toBe(502);
     expect(await r.json()).toMatchObject({ group: "workspace", code: "port_not_listening" });
+  });
+});
+
+describe("guest Node servers", () => {
+  it("the networking reference's example works as written: writeFile, spawn node, vmFetch", async () => {
+    const s = await startEngine({ vm: workspace() });
+    const id = await actorId(s.engine, "vm", "node-example");
+    const call = <T = unknown>(action: string, ...args: unknown[]) =>
+      s.engine.action(NS, id, action, args) as Promise<T>;
+    await call(
+      "writeFile",
+      "/home/agentos/server.js",
+      `const http = require("http");
+http.createServer((req, res) => {
+res.writeHead(200, { "Content-Type": "text/plain" });
+res.end("Hello from inside the VM");
+}).listen(3000, () => console.log("listening on http://127.0.0.1:3000"));`,
+    );
+    const { pid } = await call<{ pid: number }>("spawn", "node", ["/home/agentos/server.js"]);
+    expect(pid).toBeGreaterThan(0);
+    let r: VmFetchResponse | undefined;
+    await until("the guest server answers", async () => {
+      r = await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined);
+      return r !== undefined;
+    });
+    expect(r!.status).toBe(200);
+    expect(r!.headers["content-type"]).toBe("text/plain");
+    expect(decode(r!.body)).toBe("Hello from inside the VM");
+    await call("killProcess", pid, "SIGKILL");
+  });
+
+  it("echoes methods, headers and bodies, and serves a preview URL to a plain HTTP client", async () => {
+    const server = `const http = require("http");
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    res.setHeader("x-method", req.method);
+    res.setHeader("x-seen", req.headers["x-custom"] || "");
+    res.statusCode = req.method === "DELETE" ? 202 : 200;
+    res.end(JSON.stringify({ url: req.url, body: Buffer.concat(chunks).toString() }));
+  });
+}).listen(4000);`;
+    const s = await startEngine({
+      vm: workspace({ startup: [{ command: "node", args: ["/home/user/echo.js"] }] }),
+    });
+    await s.running.listen();
+    const id = await actorId(s.engine, "vm", "node-echo");
+    const call = <T = unknown>(action: string, ...args: unknown[]) =>
+      s.engine.action(NS, id, action, args) as Promise<T>;
+    await call("writeFile", "/home/user/echo.js", server);
+    // The startup process ran at boot, before the file existed: start it now, as a user would.
+    await call("spawn", "node", ["/home/user/echo.js"]);
+    await until(
+      "echo server",
+      async () => (await call<VmFetchResponse>("vmFetch", 4000, "/").catch(() => undefined)) !== undefined,
+    );
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"]) {
+      const body = method === "GET" ? undefined : `payload-${method}`;
+      const r = await call<VmFetchResponse>("vmFetch", 4000, `/m/${method}?q=1`, {
+        method,
+        headers: { "X-Custom": `v-${method}` },
+        ...(body ? { body } : {}),
+      });
+      expect(r.status).toBe(method === "DELETE" ? 202 : 200);
+      expect(r.headers["x-method"]).toBe(method);
+      expect(r.headers["x-seen"]).toBe(`v-${method}`);
+      expect(JSON.parse(decode(r.body))).toEqual({ url: `/m/${method}?q=1`, body: body ?? "" });
+    }
+    const bin = new Uint8Array(70_000).map((_, i) => i % 251);
+    const big = await call<VmFetchResponse>("vmFetch", 4000, "/bin", { method: "POST", body: bin });
+    expect(JSON.parse(decode(big.body)).body.length).toBeGreaterThan(0);
+
+    const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 4000);
+    const res = await fetch(new URL(`${p.path}from/browser`, s.running.url), {
+      method: "POST",
+      body: "hello",
+      headers: { "x-custom": "plain" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-seen")).toBe("plain");
+    expect(await res.json()).toEqual({ url: "/from/browser", body: "hello" });
+
+    // After a forced sleep the startup process serves the same file again.
+    await s.engine.sleep(NS, id);
+    const again = await fetch(new URL(`${p.path}again`, s.running.url));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ url: "/again", body: "" });
+  });
+
+  it("guest attempts to reach host loopback, another workspace or the internet are refused and audited", async () => {
+    const host = http.createServer((_q, r) => r.end("host")).listen(0, "127.0.0.1");
+    await new Promise((r) => host.once("listening", r));
+    const hostPort = (host.address() as AddressInfo).port;
+    let hostHits = 0;
+    host.on("request", () => hostHits++);
+    const audit = installEgressAudit();
+    try {
+      const s = await startEngine({ vm: workspace() });
+      const other = await actorId(s.engine, "vm", "other");
+      await s.engine.action(NS, other, "writeFile", [
+        "/home/user/s.js",
+        'require("http").createServer((q, r) => r.end("other")).listen(5000);',
+      ]);
+      await s.engine.action(NS, other, "spawn", ["node", ["/home/user/s.js"]]);
+      const id = await actorId(s.engine, "vm", "prober");
+      const probe = `const net = require("net");
+const targets = [["127.0.0.1", ${hostPort}], ["127.0.0.1", 5000], ["10.1.2.3", 80], ["169.254.169.254", 80], ["93.184.215.14", 443]];
+let left = targets.length;
+for (const [h, p] of targets) {
+  const sock = net.connect(p, h);
+  sock.on("connect", () => { console.log("CONNECTED " + h + ":" + p); sock.destroy(); if (--left === 0) process.exit(0); });
+  sock.on("error", (e) => { console.log("REFUSED " + h + ":" + p + " " + e.code); if (--left === 0) process.exit(0); });
+}`;
+      await s.engine.action(NS, id, "writeFile", ["/home/user/probe.js", probe]);
+      const r = (await s.engine.action(NS, id, "exec", ["node /home/user/probe.js"])) as {
+        stdout: string;
+        exitCode: number;
+      };
+      expect(r.stdout).not.toContain("CONNECTED");
+      for (const t of [
+        `127.0.0.1:${hostPort}`,
+        "127.0.0.1:5000",
+        "10.1.2.3:80",
+        "169.254.169.254:80",
+        "93.184.215.14:443",
+      ]) {
+        expect(r.stdout).toMatch(new RegExp(`REFUSED ${t.replace(/\./g, "\\.")} E[A-Z]+`));
+      }
+      expect(hostHits).toBe(0);
+      const refused = audit.attempts().filter((a) => !a.allowed && a.source?.startsWith(`workspace ${id}`));
+      expect(refused.map((a) => `${a.host}:${a.port}`).sort()).toEqual(
+        [
+          `127.0.0.1:${hostPort}`,
+          "127.0.0.1:5000",
+          "10.1.2.3:80",
+          "169.254.169.254:80",
+          "93.184.215.14:443",
+        ].sort(),
+      );
+      // The other workspace's server is still only its own.
+      const mine = (await s.engine.action(NS, other, "vmFetch", [5000, "/"])) as VmFetchResponse;
+      expect(decode(mine.body)).toBe("other");
+    } finally {
+      audit.uninstall();
+      host.close();
+    }
   });
 });

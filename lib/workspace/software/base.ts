@@ -1,6 +1,7 @@
 /**
  * The base package: toybox compiled to WASI by `npm run build:software` (software/toybox), one
- * hard link per applet in /usr/bin, and the kernel's shell as /usr/bin/sh.
+ * hard link per applet in /usr/bin, the kernel's shell as /usr/bin/sh and the guest JavaScript
+ * engine as /usr/bin/node.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -30,8 +31,15 @@ export const SHELL_FILE: SoftwareFile = {
   mode: 0o755,
 };
 
+/** `node`: guest JavaScript in a sandboxed engine (lib/workspace/node). */
+export const NODE_FILE: SoftwareFile = {
+  path: "/usr/bin/node",
+  data: new TextEncoder().encode("#!enclave-host node\n"),
+  mode: 0o755,
+};
+
 // Host-implemented commands take precedence over toybox applets of the same name.
-const HOST_COMMANDS = new Set(["sh"]);
+const HOST_COMMANDS = new Set(["sh", "node"]);
 
 let cached: readonly SoftwareFile[] | undefined;
 let cachedManifest: Manifest | undefined;
@@ -54,6 +62,7 @@ function load(): readonly SoftwareFile[] {
     { path: "/usr/lib/enclave", directory: true },
     { path: "/usr/bin/toybox", data: wasm, mode: 0o755 },
     SHELL_FILE,
+    NODE_FILE,
   ];
   for (const applet of manifest.applets) {
     if (applet === "toybox" || HOST_COMMANDS.has(applet) || !/^[A-Za-z0-9_.[-]+$/.test(applet)) continue;
@@ -78,7 +87,7 @@ export const baseSoftware: SoftwarePackage = {
     } catch {
       return ["sh"];
     }
-    return ["sh", ...(cachedManifest?.applets ?? []).filter((a) => !HOST_COMMANDS.has(a))];
+    return ["sh", "node", ...(cachedManifest?.applets ?? []).filter((a) => !HOST_COMMANDS.has(a))];
   },
   files: load,
 };
