@@ -455,9 +455,26 @@ function summary(run: RunRecord): string[][] {
     rows.push(['Workspace `exec("echo hi")`', ...na(why).slice(1)]);
     rows.push(["Idle workspace memory", ...na(why).slice(1)]);
   }
-  const ws = "guest servers (issue #6) are not built yet";
-  rows.push(["vmFetch throughput", ...na(ws).slice(1)]);
-  rows.push(["Preview proxy throughput", ...na(ws).slice(1)]);
+  if (w?.vmFetch) {
+    rows.push([
+      "vmFetch into a guest Node server",
+      `${fmtRate(w.vmFetch.rate)} req/s (${w.vmFetch.concurrency} callers); sequential p50 ${fmtMs(w.vmFetch.latency.p50)}, p99 ${fmtMs(w.vmFetch.latency.p99)}`,
+      "–",
+      "–",
+      "–",
+    ]);
+    rows.push([
+      "Preview URL proxy (HTTP, guest Node server)",
+      `${fmtRate(w.preview.rate)} req/s (${w.preview.connections} conns, p50 ${w.preview.latency.p50} ms)`,
+      "–",
+      "–",
+      "–",
+    ]);
+  } else {
+    const why = "workspace benchmark not run";
+    rows.push(["vmFetch throughput", ...na(why).slice(1)]);
+    rows.push(["Preview proxy throughput", ...na(why).slice(1)]);
+  }
   return rows;
 }
 
@@ -490,7 +507,6 @@ function renderRun(run: RunRecord): string {
   const peer = run.benchmarks.peer?.data as PeerData | undefined;
   for (const e of peer?.errors ?? []) notMeasured.push(`peer: ${e.split("\n")[0]}`);
   if (run.mode === "quick") notMeasured.push("peer: skipped in --quick");
-  notMeasured.push("vmFetch and preview proxy throughput: guest servers (issue #6) are not built yet");
   out.push("### Not measured");
   out.push(notMeasured.map((n) => `- ${n}`).join("\n"));
   return out.join("\n\n");
