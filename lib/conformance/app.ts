@@ -101,7 +101,11 @@ export const conformanceActor = actor({
   options: { sleepTimeout: CONFORMANCE_SLEEP_TIMEOUT_MS },
 });
 
-export const conformanceWorkspace = workspace({ options: { sleepTimeout: CONFORMANCE_SLEEP_TIMEOUT_MS } });
+export const conformanceWorkspace = workspace({
+  options: { sleepTimeout: CONFORMANCE_SLEEP_TIMEOUT_MS },
+  // The preview cases' guest server, back on every boot once a case has written it.
+  startup: [{ command: "node", args: ["/home/user/conformance-server.js"] }],
+});
 
 export const conformanceRegistry = setup({
   use: { enclaveConformance: conformanceActor, enclaveConformanceWorkspace: conformanceWorkspace },

@@ -25,5 +25,4 @@ export function cases(group: GroupName, list: Omit<ConformanceCase, "group">[]):
 
 /** What a case says when the feature it checks is not in this engine yet. */
 export const NOT_BUILT = "not built in this engine yet";
-export const NO_PREVIEWS = `preview URLs (workspace networking) are ${NOT_BUILT}`;
 export const NO_SESSIONS = `agent sessions are ${NOT_BUILT}`;

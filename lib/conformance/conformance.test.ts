@@ -26,13 +26,7 @@ afterAll(async () => {
 });
 
 /** The cases that must be not applicable (features not built), never passed. */
-const UNBUILT = [
-  "no-outbound.drive.preview-urls",
-  "no-outbound.drive.sessions",
-  "tokens.preview",
-  "persistence.preview-tokens",
-  "persistence.session-transcripts",
-];
+const UNBUILT = ["no-outbound.drive.sessions", "persistence.session-transcripts"];
 
 function failures(r: ConformanceReport): string {
   return r.cases
@@ -71,6 +65,9 @@ describe("enclave conformance against a local engine it spawns", () => {
       "persistence.workspace-files-kill-9",
       "no-outbound.drive.workspaces",
       "no-outbound.drive.exec",
+      "no-outbound.drive.preview-urls",
+      "tokens.preview",
+      "persistence.preview-tokens",
       "no-outbound.canary",
       "tokens.not-on-disk",
     ]) {

@@ -7,8 +7,15 @@
  * lack of a route; with enforcement, the engine refuses its own OTel export to a TEST-NET
  * collector before connecting (and only after the suite saw `enforcing: true`).
  */
-import { cases, NO_PREVIEWS, NO_SESSIONS, type ConformanceCase } from "../case.js";
-import { createWorkspace, readText, ws } from "./workspace.js";
+import { cases, NO_SESSIONS, type ConformanceCase } from "../case.js";
+import {
+  createPreview,
+  createWorkspace,
+  expectPreviewServes,
+  readText,
+  workspaceWithServer,
+  ws,
+} from "./workspace.js";
 import { check, expectError, expectStatus, fail, notApplicable, waitFor } from "../check.js";
 import type { CanaryNote, SuiteContext } from "../context.js";
 import type { Json } from "../http.js";
@@ -468,7 +475,20 @@ export const noOutboundCases = cases("no-outbound", [
       );
     },
   },
-  notBuilt("preview-urls", "preview URLs into a workspace", NO_PREVIEWS),
+  {
+    id: "no-outbound.drive.preview-urls",
+    name: "drive guest servers: node in a workspace, vmFetch, a preview URL",
+    profile: "core",
+    async run(ctx) {
+      const w = await workspaceWithServer(ctx, "drive-preview");
+      const r = await ws(ctx, w.actorId, "vmFetch", 3000, "/v", { method: "POST", body: "x" });
+      check(r?.status === 200, `vmFetch answered ${JSON.stringify(r)}`);
+      const p = await createPreview(ctx, w.actorId, 60);
+      await expectPreviewServes(ctx, p, "when driven");
+      const none = await ctx.callAction(w.actorId, "vmFetch", [3999, "/"]);
+      expectError(none, 502, "workspace", "port_not_listening", "vmFetch to a port nobody listens on");
+    },
+  },
   notBuilt("sessions", "agent sessions with a local fake LLM", NO_SESSIONS),
   {
     id: "no-outbound.audit",

@@ -3,10 +3,17 @@
  * restart and (disruptive profile) `kill -9` right after an acknowledged write; an alarm due
  * while the actor sleeps fires by itself; one due while the engine is down fires once after.
  */
-import { cases, NO_PREVIEWS, NO_SESSIONS, type ConformanceCase } from "../case.js";
+import { cases, NO_SESSIONS, type ConformanceCase } from "../case.js";
 import { check, fail, notApplicable, sleep, waitFor } from "../check.js";
 import { CONFORMANCE_SLEEP_TIMEOUT_MS, type Snapshot } from "../app.js";
-import { verifyWorkspaceFiles, writeWorkspaceFiles, ws } from "./workspace.js";
+import {
+  createPreview,
+  expectPreviewServes,
+  verifyWorkspaceFiles,
+  workspaceWithServer,
+  writeWorkspaceFiles,
+  ws,
+} from "./workspace.js";
 import { SOON_MS, type ActorRef, type SuiteContext } from "../context.js";
 
 interface Written {
@@ -159,7 +166,21 @@ export const persistenceCases = cases("persistence", [
       await verifyWorkspaceFiles(ctx, w, "after a forced sleep");
     },
   },
-  notBuilt("preview-tokens", "preview URL tokens", NO_PREVIEWS),
+  {
+    id: "persistence.preview-tokens",
+    name: "preview URL tokens survive a forced sleep (the workspace wakes to serve them)",
+    profile: "core",
+    async run(ctx) {
+      ctx.adminToken();
+      const w = await workspaceWithServer(ctx, "preview-sleep");
+      const p = await createPreview(ctx, w.actorId);
+      await expectPreviewServes(ctx, p, "right after it was created");
+      // Its spawned server keeps it awake, so only a forced sleep stops it (and the server).
+      await ctx.forceSleep(w.actorId);
+      await ctx.waitStatus(w.actorId, "sleeping");
+      await expectPreviewServes(ctx, p, "after a forced sleep");
+    },
+  },
   notBuilt("session-transcripts", "agent session transcripts", NO_SESSIONS),
 ]);
 
@@ -167,26 +188,32 @@ export const persistenceCases = cases("persistence", [
 export const restartCases = cases("persistence", [
   {
     id: "persistence.workspace-files-restart",
-    name: "workspace files survive a graceful restart",
+    name: "workspace files and preview tokens survive a graceful restart",
     profile: "core",
     timeoutMs: 240_000,
     async run(ctx) {
       ctx.requireRestart();
       const w = await writeWorkspaceFiles(ctx, "ws-graceful");
+      const server = await workspaceWithServer(ctx, "preview-graceful");
+      const p = await createPreview(ctx, server.actorId);
       await ctx.restart("graceful");
       await verifyWorkspaceFiles(ctx, w, "after a graceful restart");
+      await expectPreviewServes(ctx, p, "after a graceful restart");
     },
   },
   {
     id: "persistence.workspace-files-kill-9",
-    name: "acknowledged workspace files survive kill -9 right after the acknowledgement",
+    name: "acknowledged workspace files and preview tokens survive kill -9 right after the acknowledgement",
     profile: "disruptive",
     timeoutMs: 240_000,
     async run(ctx) {
       ctx.requireRestart();
+      const server = await workspaceWithServer(ctx, "preview-kill");
+      const p = await createPreview(ctx, server.actorId);
       const w = await writeWorkspaceFiles(ctx, "ws-kill");
       await ctx.restart("kill");
       await verifyWorkspaceFiles(ctx, w, "after kill -9");
+      await expectPreviewServes(ctx, p, "after kill -9");
     },
   },
   {

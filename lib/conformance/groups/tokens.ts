@@ -5,7 +5,15 @@
  * Constant-time comparison is checked statistically, as a warning only.
  */
 import { randomBytes } from "node:crypto";
-import { cases, NO_PREVIEWS } from "../case.js";
+import { cases } from "../case.js";
+import {
+  createPreview,
+  expectPreviewServes,
+  openPreview,
+  workspaceWithServer,
+  ws,
+  type Preview,
+} from "./workspace.js";
 import { check, expectError, expectStatus, fail, notApplicable, sleep, waitFor } from "../check.js";
 import type { SuiteContext } from "../context.js";
 import type { Answer, SocketOutcome } from "../http.js";
@@ -457,8 +465,70 @@ export const tokenCases = cases("tokens", [
     id: "tokens.preview",
     name: "preview tokens: format, expiry, revocation, no wake on a bad token",
     profile: "core",
-    async run() {
-      notApplicable(NO_PREVIEWS);
+    async run(ctx) {
+      ctx.adminToken();
+      const w = await workspaceWithServer(ctx, "tokens-preview");
+      const id = w.actorId;
+      const before = Date.now();
+      const p = await createPreview(ctx, id, 120);
+      check(/^[a-z0-9]{32}$/.test(p.token), `a preview token is not 32 characters of [a-z0-9]: ${p.token}`);
+      check(p.path === `/gateway/${id}/preview/${p.token}/`, `unexpected preview path ${p.path}`);
+      // Generous bounds: a remote engine's clock may differ from the suite's by a little.
+      check(
+        Math.abs(p.expiresAt - (before + 120_000)) < 60_000,
+        `expiresAt ${p.expiresAt} is not about 120 s from now (${before})`,
+      );
+      const d = await createPreview(ctx, id);
+      check(
+        Math.abs(d.expiresAt - (before + 3_600_000)) < 60_000,
+        "without ttlSeconds a token does not last 3600 s",
+      );
+      const tooLong = await ctx.callAction(id, "createSignedPreviewUrl", [3000, 86_401]);
+      expectStatus(tooLong, 400, "createSignedPreviewUrl with ttlSeconds 86401");
+
+      // The token is the only credential needed, it reaches the guest, and no Authorization goes in.
+      await expectPreviewServes(ctx, p, "with no credential");
+      const withAuth = await openPreview(ctx, `${p.path}a`, await ctx.secretToken());
+      check(withAuth.text.endsWith("auth=no"), "the caller's Authorization header reached the guest server");
+      // It is not an Enclave credential anywhere else.
+      const asBearer = await ctx.api.call("GET", "/actors", {
+        token: p.token,
+        query: { name: "x", key: "y" },
+      });
+      expectStatus(asBearer, 401, "GET /actors with a preview token as the bearer");
+
+      // Bad tokens: 404, and nothing is woken.
+      await ctx.forceSleep(id);
+      await ctx.waitStatus(id, "sleeping");
+      const t = p.token;
+      for (const bad of [
+        "a".repeat(32),
+        t.slice(0, 31),
+        `${t}0`,
+        t.toUpperCase(),
+        `${t.slice(0, 31)}%00`,
+        "..",
+      ]) {
+        const a = await openPreview(ctx, `/gateway/${id}/preview/${bad}/`);
+        check(a.status === 404, `preview token ${JSON.stringify(bad)}: expected 404, got ${a.status}`);
+      }
+      check((await ctx.actorStatus(id)) === "sleeping", "a bad preview token woke the workspace");
+
+      // A valid one wakes it (its startup process serves again), revocation and expiry end it.
+      await expectPreviewServes(ctx, p, "after the workspace slept");
+      check(
+        (await ws(ctx, id, "expireSignedPreviewUrl", p.token)) === true,
+        "expireSignedPreviewUrl returned false",
+      );
+      const revoked = await openPreview(ctx, p.path);
+      expectError(revoked, 404, "workspace", "preview_not_found", "a revoked preview URL");
+      const short = await createPreview(ctx, id, 1);
+      await expectPreviewServes(ctx, short, "before it expired");
+      await sleep(1500);
+      const expired = await openPreview(ctx, short.path);
+      check(expired.status === 404, `an expired preview URL answered ${expired.status}`);
+      const live = (await ws(ctx, id, "listSignedPreviewUrls")) as unknown as Preview[];
+      check(!live.some((l) => l.token === short.token), "an expired token is still listed");
     },
   },
   {

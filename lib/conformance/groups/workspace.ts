@@ -3,7 +3,7 @@
  * workspace through the engine, use its files and processes, and check what must persist.
  */
 import { CONFORMANCE_WORKSPACE } from "../app.js";
-import { check, expectStatus } from "../check.js";
+import { check, expectStatus, waitFor } from "../check.js";
 import type { ActorRef, SuiteContext } from "../context.js";
 import type { Json } from "../http.js";
 
@@ -52,4 +52,54 @@ export async function verifyWorkspaceFiles(ctx: SuiteContext, w: WrittenFiles, a
     const got = await readText(ctx, w.ws.actorId, path);
     check(got === content, `workspace file ${path} lost ${after}: ${JSON.stringify(got)}`);
   }
+}
+
+/** The guest server the conformance workspace starts on every boot (`startup` in app.ts). */
+export const GUEST_SERVER_PATH = "/home/user/conformance-server.js";
+export const GUEST_SERVER_PORT = 3000;
+const GUEST_SERVER = `require("http").createServer((req, res) => {
+  res.setHeader("content-type", "text/plain");
+  res.end("conformance guest " + req.method + " " + req.url + " auth=" + (req.headers.authorization ? "yes" : "no"));
+}).listen(${GUEST_SERVER_PORT});`;
+
+/** A workspace with its guest Node server answering on port 3000. */
+export async function workspaceWithServer(ctx: SuiteContext, label: string): Promise<ActorRef> {
+  const w = await createWorkspace(ctx, label);
+  await ws(ctx, w.actorId, "writeFile", GUEST_SERVER_PATH, GUEST_SERVER);
+  await ws(ctx, w.actorId, "spawn", "node", [GUEST_SERVER_PATH]);
+  await waitFor(
+    "the guest Node server to answer vmFetch",
+    async () => {
+      const a = await ctx.callAction(w.actorId, "vmFetch", [GUEST_SERVER_PORT, "/ready"]);
+      return a.status === 200 ? true : undefined;
+    },
+    20_000,
+    100,
+  );
+  return w;
+}
+
+export interface Preview {
+  path: string;
+  token: string;
+  port: number;
+  expiresAt: number;
+}
+
+export async function createPreview(ctx: SuiteContext, id: string, ttlSeconds?: number): Promise<Preview> {
+  const args = ttlSeconds === undefined ? [GUEST_SERVER_PORT] : [GUEST_SERVER_PORT, ttlSeconds];
+  return (await ws(ctx, id, "createSignedPreviewUrl", ...args)) as unknown as Preview;
+}
+
+/** GET on a preview path with no credential at all. */
+export function openPreview(ctx: SuiteContext, path: string, token?: string) {
+  return ctx.api.call("GET", path, token ? { token } : {});
+}
+
+export async function expectPreviewServes(ctx: SuiteContext, p: Preview, after: string): Promise<void> {
+  const a = await openPreview(ctx, `${p.path}check?x=1`);
+  check(
+    a.status === 200 && a.text === "conformance guest GET /check?x=1 auth=no",
+    `the preview URL did not reach the guest server ${after}: HTTP ${a.status} ${a.text.slice(0, 200)}`,
+  );
 }
