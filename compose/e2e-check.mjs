@@ -10,6 +10,9 @@
 //   expect ID VALUE         reads until the counter says VALUE (retries while the engine or the
 //                           runner comes back); fails if it reads another value at the end
 //   egress                  prints the engine's egress audit as JSON (admin)
+//   workspace KEY           in the example app's workspace vm[KEY] (hosted by the app container):
+//                           writes /home/user/e2e.txt, then exec("cat e2e.txt | tr a-z A-Z");
+//                           prints the exec's stdout (proves the image carries the toybox build)
 //
 // Every call is bounded (E2E_TIMEOUT_MS, default 90000, for the retries of one command; 10 s
 // per request). Requests that may meet a runner still reconnecting are retried on 5xx and
@@ -115,6 +118,27 @@ switch (command) {
     process.stdout.write(`${JSON.stringify(body)}\n`);
     break;
   }
+  case "workspace": {
+    const key = args[0] || `e2e-${Date.now()}`;
+    const body = expectOk(
+      "create vm",
+      await retrying("create vm", "PUT", "/actors", { name: "vm", key: [key] }),
+    );
+    const id = encodeURIComponent(body?.actor?.actorId ?? "");
+    expectOk(
+      "writeFile",
+      await retrying("writeFile", "POST", `/gateway/${id}/action/writeFile`, {
+        args: ["/home/user/e2e.txt", "hello from compose\n"],
+      }),
+    );
+    const out = expectOk(
+      "exec",
+      await retrying("exec", "POST", `/gateway/${id}/action/exec`, { args: ["cat e2e.txt | tr a-z A-Z"] }),
+    );
+    if (out?.output?.exitCode !== 0) fail(`exec: ${JSON.stringify(out)}`);
+    process.stdout.write(out.output.stdout);
+    break;
+  }
   default:
-    fail(`unknown command ${JSON.stringify(command)} (create, increment, expect, egress)`);
+    fail(`unknown command ${JSON.stringify(command)} (create, increment, expect, egress, workspace)`);
 }

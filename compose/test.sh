@@ -10,7 +10,8 @@
 #    engine the base image is a local stand-in (distribution/base-image.sh): no registry here.
 # 3. docker-compose up (engine + example app in runner mode), wait for health, checks on the
 #    image (non-root, read-only root filesystem), then the end-to-end check from the host over
-#    the published loopback port: create a counter, increment, read; restart the engine: value
+#    the published loopback port: create a counter, increment, read; a workspace runs toybox
+#    through exec; restart the engine: value
 #    kept; kill -9 right after an acknowledged increment: value kept. Then the air-gapped
 #    variant (compose.airgap.yaml): the app has no route out and clients are still served.
 #    When the image has `enclave conformance`, its core profile runs against the deployment too.
@@ -185,6 +186,9 @@ id="$(check create "compose-e2e-$$")"
 [[ "$(check increment "$id" 5)" == 5 ]] || die "first increment did not answer 5"
 [[ "$(check increment "$id" 2)" == 7 ]] || die "second increment did not answer 7"
 check expect "$id" 7 >/dev/null
+
+step "end to end: a workspace in the app container runs toybox (exec through the engine)"
+[[ "$(check workspace "compose-e2e-$$")" == "HELLO FROM COMPOSE" ]] || die "the workspace exec did not print HELLO FROM COMPOSE"
 
 step "docker-compose restart enclave: state kept"
 dc restart enclave >/dev/null

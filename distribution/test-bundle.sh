@@ -45,6 +45,19 @@ if ip route get 192.0.2.1 >/dev/null 2>&1; then echo "a route out exists" >&2; e
 "$dir/install.sh" node --prefix "$tmp/prefix" --systemd --unit-dir "$tmp/units" --no-create-user
 grep -q "^ExecStart=$(command -v node) $tmp/prefix/lib/enclave/dist/lib/cli/main.js start" "$tmp/units/enclave.service"
 ! grep -q "@PREFIX@\|@NODE@" "$tmp/units/enclave.service"
+# The workspaces' base software comes with the package (no toolchain on the target), and runs.
+test -s "$tmp/prefix/lib/enclave/software/dist/toybox.wasm"
+(cd "$tmp/prefix/lib/enclave" && node --input-type=module -e '
+  import("./dist/lib/workspace/index.js").then(async ({ workspace }) => {
+    const { createEngine, setup } = await import("./dist/lib/index.js");
+    const running = await createEngine({ registry: setup({ use: { vm: workspace() } }), storage: { driver: "memory" },
+      gateway: { host: "127.0.0.1", port: 0 }, auth: { adminToken: "x".repeat(32) }, log: { level: "silent" }, env: {} });
+    const { record } = await running.engine.getOrCreate("default", "vm", ["b"], undefined, "getOrCreate");
+    const r = await running.engine.action("default", record.actorId, "exec", ["echo offline | tr a-z A-Z"]);
+    await running.close();
+    if (r.stdout !== "OFFLINE\n") { console.error("bundle workspace exec gave", r); process.exit(1); }
+  });
+')
 port="$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')"
 "$tmp/prefix/bin/enclave" start --data "$tmp/data" --host 127.0.0.1 --port "$port" >"$tmp/engine.log" 2>&1 &
 pid=$!
