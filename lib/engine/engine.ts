@@ -44,6 +44,8 @@ export interface EngineOptions {
 }
 
 const textEncoder = new TextEncoder();
+/** Store batches of buffers built here (see BatchOptions.owned). */
+const OWNED = { owned: true } as const;
 
 function stateKey(actorId: string): Uint8Array {
   return packKey([Subspace.state, actorId]);
@@ -448,10 +450,13 @@ class Services implements ActorServices {
 
   async initialize(state: Uint8Array): Promise<void> {
     const record = this.#slot.record;
-    await this.#engine.store.batch([
-      { type: "put", key: stateKey(record.actorId), value: state },
-      ...this.#engine.directory.initializedOps(record),
-    ]);
+    await this.#engine.store.batch(
+      [
+        { type: "put", key: stateKey(record.actorId), value: state },
+        ...this.#engine.directory.initializedOps(record),
+      ],
+      OWNED,
+    );
     record.initialized = true;
     delete record.input;
   }
@@ -469,7 +474,9 @@ class Services implements ActorServices {
         );
       }
     }
-    if (ops.length > 0) await this.#engine.store.batch(ops);
+    // The state bytes are the host's fresh encoding, never touched again: the store need not copy
+    // them. KV values may be the actor's own buffers, which it may reuse: those are copied.
+    if (ops.length > 0) await this.#engine.store.batch(ops, kv.length === 0 ? OWNED : undefined);
   }
 
   kvGet(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {

@@ -42,9 +42,12 @@ export interface ActorServices {
   /** Spans for actions (absent or `noopTracer` when tracing is off). */
   readonly tracer?: EngineTracer;
   loadState(): Promise<Uint8Array | undefined>;
-  /** Commits the initial state and marks the actor initialized, atomically. */
+  /**
+   * Commits the initial state and marks the actor initialized, atomically. The state bytes are
+   * handed over (the host does not modify them afterwards), so the store keeps them uncopied.
+   */
   initialize(state: Uint8Array): Promise<void>;
-  /** Commits a new state and/or KV ops atomically. */
+  /** Commits a new state and/or KV ops atomically. The state bytes are handed over, as above. */
   write(state: Uint8Array | undefined, kv: KvOp[]): Promise<void>;
   kvGet(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   kvList(

@@ -1,5 +1,13 @@
 /** The storage layer's public face: the Store interface, tuple keys and the two drivers. */
-export type { BatchOp, RangeOptions, Store, StoreKey, StoreStats, StoreValue } from "./types.js";
+export type {
+  BatchOp,
+  BatchOptions,
+  RangeOptions,
+  Store,
+  StoreKey,
+  StoreStats,
+  StoreValue,
+} from "./types.js";
 export { packKey, unpackKey, prefixRange, Subspace, type KeyPart } from "./keys.js";
 export { MemoryStore } from "./memory.js";
 export { LevelStore } from "./level.js";

@@ -12,9 +12,28 @@ import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import { EnclaveError, Errors } from "../errors.js";
 import { GroupCommit, asView, checkKey, checkOps, normalizeRange, unavailable } from "./shared.js";
-import type { BatchOp, RangeOptions, Store, StoreKey, StoreStats, StoreValue } from "./types.js";
+import type {
+  BatchOp,
+  BatchOptions,
+  RangeOptions,
+  Store,
+  StoreKey,
+  StoreStats,
+  StoreValue,
+} from "./types.js";
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+/**
+ * classic-level's own batch method, under abstract-level's public `batch()`. The public method
+ * clones every op, looks up and applies encodings, and checks for hooks and listeners: several
+ * times the cost of the write call itself (a large part of the engine's CPU time per durable
+ * action, see docs/performance.md). The store's ops are already checked (checkOps) and are
+ * byte views, which the database takes natively (`view` encoding: encode is the identity), so
+ * that work changes nothing here. Used only while the database is open.
+ */
+type RawBatch = (ops: BatchOp[], options: { sync: boolean }) => Promise<void>;
+const SYNC = { sync: true };
 
 /**
  * Deleted by the clearRange barrier when no caller batch shares its group: a synced write
@@ -53,9 +72,13 @@ export class LevelStore implements Store {
   private constructor(db: Db, location: string) {
     this.#db = db;
     this.location = location;
-    this.#group = new GroupCommit((ops) =>
-      this.#db.batch(ops.length > 0 ? ops : [{ type: "del", key: BARRIER_KEY }], { sync: true }),
-    );
+    const raw = (db as unknown as { _batch?: RawBatch })._batch;
+    this.#group = new GroupCommit((ops) => {
+      const write = ops.length > 0 ? ops : [{ type: "del" as const, key: BARRIER_KEY }];
+      // Falls back to the public method (and its errors) if the database is not open.
+      if (typeof raw === "function" && this.#db.status === "open") return raw.call(this.#db, write, SYNC);
+      return this.#db.batch(write, SYNC);
+    });
   }
 
   /** Opens (creating if needed) the store in directory `location`. */
@@ -122,9 +145,9 @@ export class LevelStore implements Store {
     }
   }
 
-  async batch(ops: BatchOp[]): Promise<void> {
+  async batch(ops: BatchOp[], options?: BatchOptions): Promise<void> {
     this.#check();
-    const checked = checkOps(ops);
+    const checked = checkOps(ops, options?.owned === true);
     if (checked.length === 0) return;
     return this.#group.submit(checked);
   }

@@ -12,7 +12,15 @@ import {
   unavailable,
   type NormalizedRange,
 } from "./shared.js";
-import type { BatchOp, RangeOptions, Store, StoreKey, StoreStats, StoreValue } from "./types.js";
+import type {
+  BatchOp,
+  BatchOptions,
+  RangeOptions,
+  Store,
+  StoreKey,
+  StoreStats,
+  StoreValue,
+} from "./types.js";
 
 interface Entry {
   key: StoreKey;
@@ -55,9 +63,9 @@ export class MemoryStore implements Store {
     }
   }
 
-  async batch(ops: BatchOp[]): Promise<void> {
+  async batch(ops: BatchOp[], options?: BatchOptions): Promise<void> {
     this.#check();
-    const checked = checkOps(ops);
+    const checked = checkOps(ops, options?.owned === true);
     if (checked.length === 0) return;
     return this.#group.submit(checked);
   }

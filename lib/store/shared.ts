@@ -24,10 +24,12 @@ export function asView(bytes: Uint8Array): Uint8Array {
  * Checks a caller's ops before they join a group: one malformed caller must not fail the
  * whole group commit it would have been merged into. Copies the keys and values too: the
  * write happens a tick later, and a caller may reuse its buffers once batch() has returned.
+ * With `owned` (the caller will not touch the ops again, see BatchOptions) the checked ops are
+ * returned as they are, without copies.
  */
-export function checkOps(ops: BatchOp[]): BatchOp[] {
+export function checkOps(ops: BatchOp[], owned = false): BatchOp[] {
   if (!Array.isArray(ops)) throw new TypeError("batch ops must be an array");
-  const out: BatchOp[] = new Array<BatchOp>(ops.length);
+  const out: BatchOp[] = owned ? ops : new Array<BatchOp>(ops.length);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     if (op === undefined || op === null || typeof op !== "object") {
@@ -36,9 +38,9 @@ export function checkOps(ops: BatchOp[]): BatchOp[] {
     if (!(op.key instanceof Uint8Array)) throw new TypeError(`batch op ${i}: key must be a Uint8Array`);
     if (op.type === "put") {
       if (!(op.value instanceof Uint8Array)) throw new TypeError(`batch op ${i}: value must be a Uint8Array`);
-      out[i] = { type: "put", key: op.key.slice(), value: op.value.slice() };
+      if (!owned) out[i] = { type: "put", key: op.key.slice(), value: op.value.slice() };
     } else if (op.type === "del") {
-      out[i] = { type: "del", key: op.key.slice() };
+      if (!owned) out[i] = { type: "del", key: op.key.slice() };
     } else {
       throw new TypeError(`batch op ${i}: unknown type ${String((op as { type: unknown }).type)}`);
     }

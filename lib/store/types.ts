@@ -10,6 +10,16 @@ export type StoreValue = Uint8Array;
 
 export type BatchOp = { type: "put"; key: StoreKey; value: StoreValue } | { type: "del"; key: StoreKey };
 
+export interface BatchOptions {
+  /**
+   * The caller hands the ops over: neither the op objects nor their key and value bytes are
+   * modified after the call (the engine's own freshly built buffers). The store may then keep
+   * them as they are instead of copying them. Without it, the store copies what it keeps, as
+   * a caller may reuse its buffers once batch() has returned.
+   */
+  owned?: boolean;
+}
+
 export interface RangeOptions {
   gt?: StoreKey;
   gte?: StoreKey;
@@ -40,7 +50,7 @@ export interface Store {
    * Applies all ops atomically. Resolves once they are durable: concurrent batches are
    * group-committed into one synced write. Ops apply in order (a later op on the same key wins).
    */
-  batch(ops: BatchOp[]): Promise<void>;
+  batch(ops: BatchOp[], options?: BatchOptions): Promise<void>;
   /** Deletes every key within the bounds. Durable on resolve; not atomic with other writes. */
   clearRange(options: Pick<RangeOptions, "gt" | "gte" | "lt" | "lte">): Promise<void>;
   /** Flushes pending batches and releases the store. Further calls reject with `store.unavailable`. */

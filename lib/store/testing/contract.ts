@@ -91,6 +91,30 @@ export function storeContract(name: string, driver: Driver): void {
       expect(await store.get(key)).toEqual(bytes(1, 2, 3));
     });
 
+    it("owned batches (buffers handed over) write the same data, are checked the same and merge into groups", async () => {
+      const store = await fresh();
+      const value = bytes(1, 2, 3);
+      await Promise.all([
+        store.batch([{ type: "put", key: k("o", 1), value }], { owned: true }),
+        store.batch([{ type: "put", key: k("o", 2), value: bytes(4) }]),
+        store.batch([{ type: "del", key: k("o", 2) }], { owned: true }),
+      ]);
+      expect(await store.get(k("o", 1))).toEqual(bytes(1, 2, 3));
+      expect(await store.get(k("o", 2))).toBeUndefined();
+      // What the store reads back is still the caller's to change.
+      const read = await store.get(k("o", 1));
+      read![0] = 42;
+      expect(await store.get(k("o", 1))).toEqual(bytes(1, 2, 3));
+      // Malformed ops are refused up front, as without the option, and write nothing.
+      await expect(
+        store.batch([{ type: "put", key: k("o", 3), value: "x" as unknown as Uint8Array }], { owned: true }),
+      ).rejects.toThrow(TypeError);
+      await expect(
+        store.batch([{ type: "nope", key: k("o", 3) } as unknown as BatchOp], { owned: true }),
+      ).rejects.toThrow(TypeError);
+      expect(await store.get(k("o", 3))).toBeUndefined();
+    });
+
     it("getMany returns values in key order with undefined for absent keys", async () => {
       const store = await seeded(5);
       const values = await store.getMany([k("n", 3), k("nope"), k("n", 0), k("n", 3)]);
