@@ -8,6 +8,7 @@
  */
 import type { Logger } from "pino";
 import { Errors, err } from "../errors.js";
+import { withDeadline } from "../engine/deadlines.js";
 import type { ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
 import { actionOutcome } from "../telemetry/metrics.js";
 import { decodeWire } from "../wire/index.js";
@@ -232,11 +233,7 @@ export class ActorInstance implements LiveActor, ActorContext {
     );
     const started = performance.now();
     const endSpan = this.#services.tracer?.action(this.#record, name);
-    const answer = withTimeout(
-      run,
-      this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout,
-      name,
-    );
+    const answer = this.#deadline(run, name, started);
     const metrics = this.#services.metrics;
     answer.then(
       () => {
@@ -319,7 +316,7 @@ export class ActorInstance implements LiveActor, ActorContext {
       () => this.#done(),
       () => this.#done(),
     );
-    return withTimeout(run, this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout, "onRequest");
+    return this.#deadline(run, "onRequest", performance.now());
   }
 
   async stop(reason: StopReason): Promise<void> {
@@ -472,6 +469,17 @@ export class ActorInstance implements LiveActor, ActorContext {
     }
   }
 
+  /**
+   * `run`, or actor.action_timed_out once the action timeout has passed since `started` (a
+   * `performance.now()` time). One shared timer per timeout value, not one per call.
+   */
+  #deadline<T>(run: Promise<T>, what: string, started: number): Promise<T> {
+    const ms = this.#config.options?.actionTimeout ?? this.#defaults.actionTimeout;
+    return withDeadline(run, ms, started, () =>
+      err(Errors.actionTimedOut, `"${what}" did not finish within ${ms} ms`, { timeoutMs: ms }),
+    );
+  }
+
   /** Waits for in-flight work to finish, at most `ms`. */
   async #drain(ms: number): Promise<void> {
     if (this.#inflight === 0) return;
@@ -506,15 +514,4 @@ function cloneInitial<T>(value: T): T {
   } catch {
     return value;
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(err(Errors.actionTimedOut, `"${what}" did not finish within ${ms} ms`, { timeoutMs: ms })),
-      ms,
-    );
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
