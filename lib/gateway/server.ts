@@ -14,6 +14,7 @@ import { ROUTE_AUTH_LEVELS, makeAuthHook } from "./auth.js";
 import type { StoreNamespaces } from "./namespaces.js";
 import type { TokenStore } from "./tokens.js";
 import { clientErrorFor, mapError } from "./errors.js";
+import { lazyRequestLogger } from "./request-logger.js";
 import { actionRoutes, requestRoutes } from "./routes/actions.js";
 import { previewRoutes } from "./routes/preview.js";
 import { actorRoutes } from "./routes/actors.js";
@@ -45,6 +46,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     loggerInstance: deps.log as FastifyInstance["log"],
     // One log line per request would cost more than the request at these rates; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // ...and the per-request child logger is built only if something logs through it.
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: deps.config.limits.messageBytes,
     // While closing, requests still reach the routes: /health/ready answers 503 and actions get
     // actor.stopping, both as wire errors (fastify's own 503 body is not one).
