@@ -9,7 +9,14 @@
 import type { Logger } from "pino";
 import { Errors, err } from "../errors.js";
 import { withDeadline } from "../engine/deadlines.js";
-import type { ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
+import type {
+  ActionCaller,
+  ActorRecord,
+  ActorServices,
+  ConnTransport,
+  LiveActor,
+  StopReason,
+} from "../engine/types.js";
 import { actionOutcome } from "../telemetry/metrics.js";
 import { decodeWire } from "../wire/index.js";
 import { CloseCodes } from "../wire/protocol.js";
@@ -206,7 +213,7 @@ export class ActorInstance implements LiveActor, ActorContext {
     return this.#lastActive;
   }
 
-  async action(name: string, args: unknown[], connId?: string): Promise<unknown> {
+  async action(name: string, args: unknown[], connId?: string, caller?: ActionCaller): Promise<unknown> {
     if (this.#stopping) throw err(Errors.stopping, "The actor is going to sleep; retry the action");
     const actions = this.#config.actions ?? {};
     const fn = Object.hasOwn(actions, name) ? actions[name] : undefined;
@@ -218,9 +225,12 @@ export class ActorInstance implements LiveActor, ActorContext {
     }
     const conn = connId === undefined ? undefined : this.#conns?.get(connId);
     const ctx = conn ? contextWith<ActionContext>(this, "conn", conn) : (this as unknown as ActionContext);
+    const gate = caller !== undefined && connId === undefined ? this.#config.onBeforeConnect : undefined;
     this.#inflight++;
     const run = (async () => {
       try {
+        // An HTTP action is a one-call connection: the same hook decides whether it may run.
+        if (gate) await gate(contextWith<ConnectContext>(this, "headers", caller!.headers), caller!.params);
         return await fn(ctx, ...args);
       } finally {
         // The gate: whatever the action did (or failed halfway through) is durable first.

@@ -24,21 +24,29 @@ export interface AnyRegistry {
 export type ActorInput<D> =
   D extends ActorDefinition<infer _S, infer _V, infer I, infer _CS, infer _A> ? I : unknown;
 
-export interface CreateOptions<D = AnyActorDefinition> {
+export interface CreateOptions<D = AnyActorDefinition> extends HandleOptions {
   /** Passed to `createState(c, input)` and `onCreate(c, input)` when the actor is created. */
   input?: ActorInput<D>;
+}
+
+export interface HandleOptions {
+  /**
+   * Connection params: sent with every action over HTTP (the actor's `onBeforeConnect(c, params)`
+   * gates each one) and used by `connect()` when it is given none.
+   */
+  params?: unknown;
 }
 
 /** `client.NAME`: ways to get a handle to an actor of one type. All return at once. */
 export interface ActorAccessor<D = AnyActorDefinition> {
   /** An existing actor; the first use fails with `actor.not_found` (404) if there is none. */
-  get(key?: ActorKey): ActorHandle<D>;
+  get(key?: ActorKey, options?: HandleOptions): ActorHandle<D>;
   /** The actor with this key, created (with `input`) if there is none. */
   getOrCreate(key?: ActorKey, options?: CreateOptions<D>): ActorHandle<D>;
   /** A new actor; the first use fails with `actor.already_exists` (409) if the key is taken. Creates at most once. */
   create(key?: ActorKey, options?: CreateOptions<D>): ActorHandle<D>;
   /** The actor with this id (no request until first use). */
-  getForId(actorId: string): ActorHandle<D>;
+  getForId(actorId: string, options?: HandleOptions): ActorHandle<D>;
 }
 
 export interface ClientBase {
@@ -87,17 +95,32 @@ export function createClient<R extends AnyRegistry = AnyRegistry>(
     if (accessor === undefined) {
       const make = (core: HandleCore): ActorHandle => handleProxy<AnyActorDefinition>(core);
       accessor = Object.freeze({
-        get: (key?: ActorKey) => make(new HandleCore(deps, { kind: "get", name, key: normalizeKey(key) })),
+        get: (key?: ActorKey, opts?: HandleOptions) =>
+          make(new HandleCore(deps, { kind: "get", name, key: normalizeKey(key), params: opts?.params })),
         getOrCreate: (key?: ActorKey, opts?: CreateOptions) =>
           make(
-            new HandleCore(deps, { kind: "getOrCreate", name, key: normalizeKey(key), input: opts?.input }),
+            new HandleCore(deps, {
+              kind: "getOrCreate",
+              name,
+              key: normalizeKey(key),
+              input: opts?.input,
+              params: opts?.params,
+            }),
           ),
         create: (key?: ActorKey, opts?: CreateOptions) =>
-          make(new HandleCore(deps, { kind: "create", name, key: normalizeKey(key), input: opts?.input })),
-        getForId: (actorId: string) => {
+          make(
+            new HandleCore(deps, {
+              kind: "create",
+              name,
+              key: normalizeKey(key),
+              input: opts?.input,
+              params: opts?.params,
+            }),
+          ),
+        getForId: (actorId: string, opts?: HandleOptions) => {
           if (typeof actorId !== "string" || actorId === "")
             throw new TypeError("getForId takes an actor id");
-          return make(new HandleCore(deps, { kind: "id", actorId }));
+          return make(new HandleCore(deps, { kind: "id", actorId, params: opts?.params }));
         },
       });
       accessors.set(name, accessor);

@@ -59,10 +59,14 @@ export interface ActorHandleBase<D = AnyActorDefinition> {
 export type ActorHandle<D = AnyActorDefinition> = ActorHandleBase<D> &
   Omit<ClientActions<D>, keyof ActorHandleBase<D>>;
 
-export type HandleTarget =
+export type HandleTarget = (
   | { kind: "get"; name: string; key: string[] }
   | { kind: "getOrCreate" | "create"; name: string; key: string[]; input: unknown }
-  | { kind: "id"; actorId: string };
+  | { kind: "id"; actorId: string }
+) & {
+  /** Connection params: sent with every HTTP action (for onBeforeConnect) and by connect(). */
+  params?: unknown;
+};
 
 export interface HandleDeps {
   transport: Transport;
@@ -87,6 +91,8 @@ function sameKey(a: readonly string[], b: readonly string[]): boolean {
 export class HandleCore {
   readonly #deps: HandleDeps;
   readonly #target: HandleTarget;
+  /** The params as the x-enclave-conn-params header (URI-encoded wire JSON), or none. */
+  readonly #paramsHeader: Record<string, string> | undefined;
   #actorId: string | undefined;
   #resolving: Promise<string> | undefined;
 
@@ -94,6 +100,11 @@ export class HandleCore {
     this.#deps = deps;
     this.#target = target;
     if (target.kind === "id") this.#actorId = target.actorId;
+    // Encoded once, now: params that are not JSON are the caller's error, reported here.
+    this.#paramsHeader =
+      target.params === undefined
+        ? undefined
+        : { "x-enclave-conn-params": encodeURIComponent(encodeWire(target.params)) };
   }
 
   describe(): string {
@@ -175,13 +186,14 @@ export class HandleCore {
     const res = await this.#deps.transport.json<ActionResponse & { output?: unknown }>(
       "POST",
       `/gateway/${encodeSegment(actorId)}/action/${encodeSegment(name)}`,
-      { body: { args } },
+      this.#paramsHeader ? { body: { args }, headers: this.#paramsHeader } : { body: { args } },
     );
     return res.output;
   }
 
-  connect(params: unknown): ConnectionCore {
+  connect(explicit: unknown): ConnectionCore {
     const transport = this.#deps.transport;
+    const params = explicit === undefined ? this.#target.params : explicit;
     // Encode now: a params value that is not JSON is the caller's error, reported here.
     const encodedParams = params === undefined ? undefined : encodeWire(params);
     const conn = new ConnectionCore({

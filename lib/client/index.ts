@@ -11,6 +11,7 @@ export type {
   ClientBase,
   ClientOptions,
   CreateOptions,
+  HandleOptions,
 } from "./client.js";
 export type { ActionArgs, ActionResult, ActorHandle, ActorHandleBase, ActorKey } from "./handle.js";
 export type {

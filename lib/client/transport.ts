@@ -9,6 +9,7 @@ export interface JsonRequest {
   query?: Record<string, QueryValue>;
   body?: unknown;
   signal?: AbortSignal;
+  headers?: Record<string, string>;
 }
 
 export class Transport {
@@ -36,7 +37,7 @@ export class Transport {
 
   /** A request whose 2xx body is wire JSON; anything else becomes an ActorError. */
   async json<T>(method: string, path: string, request: JsonRequest = {}): Promise<T> {
-    const headers = this.withAuth({ accept: "application/json" });
+    const headers = this.withAuth({ accept: "application/json", ...request.headers });
     const init: RequestInit = { method, headers };
     if (request.signal !== undefined) init.signal = request.signal;
     if (request.body !== undefined) {

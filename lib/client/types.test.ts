@@ -69,7 +69,7 @@ describe("types", () => {
   it("types input from createState", () => {
     expectTypeOf(client.seeded.create)
       .parameter(1)
-      .toEqualTypeOf<{ input?: { start: number } } | undefined>();
+      .toEqualTypeOf<{ input?: { start: number }; params?: unknown } | undefined>();
     expectTypeOf(client.seeded.get("x").value).toEqualTypeOf<() => Promise<number>>();
     // @ts-expect-error -- wrong input type
     void (() => client.seeded.create("x", { input: { start: "1" } }));

@@ -15,6 +15,7 @@ import { checkStoreFormat } from "./format.js";
 import { Directory, type ListOptions, normalizeKey } from "./directory.js";
 import { encodeWire } from "../wire/index.js";
 import type {
+  ActionCaller,
   ActorHost,
   ActorRecord,
   ActorServices,
@@ -183,9 +184,15 @@ export class Engine {
 
   // ---- calls into actors ---------------------------------------------------------------------
 
-  async action(namespace: string, actorId: string, name: string, args: unknown[]): Promise<unknown> {
+  async action(
+    namespace: string,
+    actorId: string,
+    name: string,
+    args: unknown[],
+    caller?: ActionCaller,
+  ): Promise<unknown> {
     const live = await this.#acquire(namespace, actorId);
-    return live.action(name, args);
+    return caller === undefined ? live.action(name, args) : live.action(name, args, undefined, caller);
   }
 
   /** Wakes the actor and returns its live handle (for connections and raw requests). */

@@ -83,9 +83,21 @@ export interface ConnTransport {
 export type StopReason = "sleep" | "destroy" | "shutdown";
 
 /** One awake actor, as the engine drives it. */
+/**
+ * Who called an action over HTTP: the connection params the client sent with it and the request
+ * headers (credentials removed). With a caller, `onBeforeConnect` gates the action.
+ */
+export interface ActionCaller {
+  params: unknown;
+  headers: Readonly<Record<string, string>>;
+}
+
 export interface LiveActor {
-  /** Runs an action; resolves after its writes are durable (output gate). */
-  action(name: string, args: unknown[], connId?: string): Promise<unknown>;
+  /**
+   * Runs an action; resolves after its writes are durable (output gate). `caller` is given for
+   * actions from a client outside a connection (HTTP): the actor's onBeforeConnect runs first.
+   */
+  action(name: string, args: unknown[], connId?: string, caller?: ActionCaller): Promise<unknown>;
   /** Accepts a connection (runs onBeforeConnect, createConnState, onConnect). */
   connect(transport: ConnTransport): Promise<void>;
   /** Subscribes or unsubscribes a connection to an event. */

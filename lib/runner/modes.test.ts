@@ -115,6 +115,13 @@ async function clientFlow(endpoint: string, url: string): Promise<unknown[]> {
     t.push(heard);
     const banned = room.connect({ user: "banned" });
     t.push(outcome(await new Promise<ActorError>((resolve) => banned.onError(resolve))));
+    // onBeforeConnect gates HTTP actions too, with the handle's params.
+    const bannedHandle = client.chat.getOrCreate(["room"], { params: { user: "banned" } });
+    t.push(await settle(bannedHandle.send("over http")), await settle(bannedHandle.history()));
+    const viaHandle = bannedHandle.connect();
+    t.push(outcome(await new Promise<ActorError>((resolve) => viaHandle.onError(resolve))));
+    const allowed = client.chat.getForId(await room.resolve(), { params: { user: "cleo" } });
+    t.push(await settle(allowed.send("cleo over http")));
     const statuses: string[] = [];
     bob.onStatusChange((s) => statuses.push(s));
     t.push(await settle(bob.kick()));
@@ -195,6 +202,18 @@ describe("clients cannot tell embedded mode from runner mode", () => {
     });
     expect(JSON.stringify(expected)).toContain("internal_error");
     expect(JSON.stringify(expected)).toContain("ann: hello");
+    const banned = {
+      error: {
+        group: "user",
+        code: "banned",
+        status: 400,
+        retryable: false,
+        message: "you are banned",
+      },
+    };
+    // The banned params refuse HTTP actions (twice) and two connections; cleo's are let through.
+    expect(expected.filter((e) => JSON.stringify(e) === JSON.stringify(banned)).length).toBe(4);
+    expect(expected).toContainEqual({ value: 3 });
   }, 90_000);
 });
 

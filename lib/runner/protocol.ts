@@ -267,7 +267,16 @@ export const StartRequest = request(
 export const ActionRequest = request(
   "action",
   "Action",
-  { actorId: ActorId, name: z.string(), args: z.array(Json), connId: ConnId.optional() },
+  {
+    actorId: ActorId,
+    name: z.string(),
+    args: z.array(Json),
+    connId: ConnId.optional(),
+    caller: z
+      .strictObject({ params: Json.optional(), headers: z.record(z.string(), z.string()) })
+      .optional()
+      .describe("An HTTP caller: onBeforeConnect(params) gates the action first"),
+  },
   "Run an action; answer: result { output } after its writes were committed",
 );
 export const ConnectRequest = request(

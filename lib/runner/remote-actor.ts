@@ -4,7 +4,7 @@
  * the runner sees them through `connect`/`disconnect` and answers with `connSend`/`connClose`.
  */
 import { Errors, err } from "../errors.js";
-import type { ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
+import type { ActionCaller, ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
 import { actionOutcome } from "../telemetry/metrics.js";
 import { CloseCodes } from "../wire/protocol.js";
 import type { EngineMessage, EngineMessageOf, EngineRequest, WireActorRecordType } from "./protocol.js";
@@ -58,12 +58,16 @@ export class RemoteActor implements LiveActor {
     if (this.#ended === "stopped") throw err(Errors.stopping, "The actor is going to sleep; retry");
   }
 
-  async action(name: string, args: unknown[], connId?: string): Promise<unknown> {
+  async action(name: string, args: unknown[], connId?: string, caller?: ActionCaller): Promise<unknown> {
     this.#assertAlive();
     const started = performance.now();
     const endSpan = this.services.tracer?.action(this.record, name);
     const message: EngineMessageOf<"action"> = { t: "action", actorId: this.actorId, name, args };
     if (connId !== undefined) message.connId = connId;
+    if (caller !== undefined) {
+      message.caller = { headers: { ...caller.headers } };
+      if (caller.params !== undefined) message.caller.params = caller.params as never;
+    }
     try {
       const output = await this.#link.request<unknown>(message);
       this.services.metrics.actionDone("ok", performance.now() - started);

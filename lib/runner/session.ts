@@ -140,7 +140,8 @@ export class RunnerSession implements ServiceChannel {
         });
       case "action":
         return this.#answer(m.id, m.actorId, async () => {
-          const output = await this.#live(m.actorId).action(m.name, m.args, m.connId);
+          const caller = m.caller ? { params: m.caller.params, headers: m.caller.headers } : undefined;
+          const output = await this.#live(m.actorId).action(m.name, m.args, m.connId, caller);
           return { t: "result", id: m.id, output: output ?? null };
         });
       case "connect":

@@ -5,6 +5,8 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient } from "../client/index.js";
+import { UserError } from "../errors.js";
+import { setup } from "../setup.js";
 import {
   NS,
   actorId,
@@ -251,5 +253,45 @@ describe("events", () => {
     expect(events.slice(0, 2)).toEqual(["booted", "shutdown"]);
     await conn.dispose();
     await client.dispose();
+  });
+});
+
+describe("onBeforeConnect", () => {
+  it("gates connections and HTTP actions; its UserError code reaches the client", async () => {
+    const guarded = workspace({
+      onBeforeConnect: (_c, params) => {
+        if ((params as { authToken?: string } | undefined)?.authToken !== "valid-token") {
+          throw new UserError("Forbidden", { code: "forbidden" });
+        }
+      },
+    });
+    const s = await startEngine({ guarded });
+    await s.running.listen();
+    const registry = setup({ use: { guarded } });
+    const client = createClient<typeof registry>(s.running.endpoint!);
+    try {
+      const anonymous = client.guarded.getOrCreate(["g"]);
+      await expect(anonymous.exec("echo hi")).rejects.toMatchObject({
+        group: "user",
+        code: "forbidden",
+        status: 400,
+      });
+      const wrong = client.guarded.getOrCreate(["g"], { params: { authToken: "nope" } });
+      await expect(wrong.writeFile("/home/user/x", "y")).rejects.toMatchObject({ code: "forbidden" });
+      const conn = wrong.connect();
+      const refused = await new Promise<{ code: string }>((resolve) => conn.onError(resolve));
+      expect(refused.code).toBe("forbidden");
+      await conn.dispose();
+
+      const allowed = client.guarded.getOrCreate(["g"], { params: { authToken: "valid-token" } });
+      expect(await allowed.exec("echo hi")).toMatchObject({ exitCode: 0, stdout: "hi\n" });
+      // The refused calls never ran: the file is not there.
+      expect(await allowed.exists("/home/user/x")).toBe(false);
+      const ok = allowed.connect();
+      expect(await ok.exists("/home/user")).toBe(true);
+      await ok.dispose();
+    } finally {
+      await client.dispose();
+    }
   });
 });

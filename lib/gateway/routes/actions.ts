@@ -1,5 +1,7 @@
 /** Calling actors over HTTP: actions, and the actor's own raw request handler. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ActionCaller } from "../../engine/types.js";
+import { Errors, err } from "../../errors.js";
 import { encodeWire, reviveWire } from "../../wire/index.js";
 import type { GatewayDeps } from "../server.js";
 
@@ -24,6 +26,39 @@ const actionSchema = {
   },
 } as const;
 
+/** The header an HTTP action carries the client's connection params in (URI-encoded JSON). */
+export const CONN_PARAMS_HEADER = "x-enclave-conn-params";
+
+/**
+ * The caller of an HTTP action, for the actor's onBeforeConnect. The headers are built only if
+ * the hook reads them (most actors have no hook; this is the hot path).
+ */
+function httpCaller(req: FastifyRequest): ActionCaller {
+  const raw = req.headers[CONN_PARAMS_HEADER];
+  let params: unknown;
+  if (typeof raw === "string") {
+    try {
+      params = reviveWire(JSON.parse(decodeURIComponent(raw)) as unknown);
+    } catch {
+      throw err(Errors.badRequest, `The ${CONN_PARAMS_HEADER} header must be URI-encoded JSON`);
+    }
+  }
+  let headers: Record<string, string> | undefined;
+  return {
+    params,
+    get headers() {
+      if (headers === undefined) {
+        headers = {};
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (k === "authorization" || k === CONN_PARAMS_HEADER || v === undefined) continue;
+          headers[k] = Array.isArray(v) ? v.join(", ") : v;
+        }
+      }
+      return headers;
+    },
+  };
+}
+
 export function actionRoutes(app: FastifyInstance, { engine }: GatewayDeps): void {
   app.post<{ Params: { id: string; action: string }; Body: { args?: unknown[] } | null }>(
     "/gateway/:id/action/:action",
@@ -31,7 +66,13 @@ export function actionRoutes(app: FastifyInstance, { engine }: GatewayDeps): voi
     async (req, reply) => {
       // The whole body is walked so nesting depth counts the same as on a WebSocket.
       const args = reviveWire(req.body)?.args ?? [];
-      const output = await engine.action(req.namespace, req.params.id, req.params.action, args);
+      const output = await engine.action(
+        req.namespace,
+        req.params.id,
+        req.params.action,
+        args,
+        httpCaller(req),
+      );
       // Serialized here so Uint8Array outputs become { $bytes } (fastify's serializer would not).
       return reply.type("application/json; charset=utf-8").send(encodeWire({ output: output ?? null }));
     },
