@@ -167,6 +167,12 @@ export const Errors = {
     404,
     "No such preview URL, or it expired or was revoked",
   ),
+  wsTunnelUnsupported: spec(
+    "workspace",
+    "tunnel_unsupported",
+    501,
+    "This connection cannot be carried to an actor hosted by a runner",
+  ),
   wsConnectionRefused: spec("workspace", "ECONNREFUSED", 502, "The connection was refused"),
   wsSoftwareMissing: spec(
     "workspace",

@@ -2,6 +2,7 @@
  * `actor({...})`: the definition API. A definition is plain data checked once, here, so that
  * mistakes (a reserved action name, a bad option) fail at `setup()`, not at the first request.
  */
+import type { Duplex } from "node:stream";
 import { RESERVED_ACTION_NAMES } from "../wire/protocol.js";
 import type { ActorContext, ActionContext, Conn, ConnectContext } from "./context.js";
 
@@ -44,6 +45,12 @@ export interface ActorConfig<S, V, I, CS, A extends Actions<S, V, CS> = Actions<
   createConnState?: (c: ConnectContext<S, V, unknown>, params: unknown) => CS | Promise<CS>;
   onConnect?: (c: ActorContext<S, V, CS>, conn: Conn<CS>) => void | Promise<void>;
   onDisconnect?: (c: ActorContext<S, V, CS>, conn: Conn<CS>) => void | Promise<void>;
+  /**
+   * Internal, for Enclave's workspaces: opens a byte stream into the actor (`target` names what,
+   * e.g. "port:3000"), used to carry preview WebSockets. Only actors hosted by the engine
+   * process can be tunnelled to (not runner mode).
+   */
+  onTunnel?: (c: ActorContext<S, V, CS>, target: string) => Duplex | Promise<Duplex>;
   /** Raw HTTP handler for `ANY /gateway/{id}/request/*`; the request URL path is the part after `/request`. */
   onRequest?: (c: ActorContext<S, V, CS>, request: Request) => Response | Promise<Response>;
   options?: ActorOptions;

@@ -6,6 +6,8 @@
  * Output gate: an action's result is released only after the state it changed and every write
  * it started (KV, scheduled calls) are durable.
  */
+import type { Duplex } from "node:stream";
+import { finished } from "node:stream/promises";
 import type { Logger } from "pino";
 import { Errors, err } from "../errors.js";
 import { withDeadline } from "../engine/deadlines.js";
@@ -327,6 +329,19 @@ export class ActorInstance implements LiveActor, ActorContext {
       () => this.#done(),
     );
     return this.#deadline(run, "onRequest", performance.now());
+  }
+
+  /** Exists only when the definition has onTunnel (see LiveActor.tunnel). */
+  get tunnel(): ((target: string) => Promise<Duplex>) | undefined {
+    const hook = this.#config.onTunnel;
+    if (!hook) return undefined;
+    return async (target: string) => {
+      if (this.#stopping) throw err(Errors.stopping, "The actor is going to sleep; retry");
+      const stream = await hook(this, target);
+      // Open streams keep the actor awake; a sleep forced on it ends them with the VM.
+      void this.keepAwake(finished(stream).catch(() => undefined));
+      return stream;
+    };
   }
 
   async stop(reason: StopReason): Promise<void> {

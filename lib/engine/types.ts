@@ -3,6 +3,7 @@
  * code: the in-process runtime (`lib/actor`) in embedded mode, a remote runner later. The engine
  * never imports actor code; a host implements these interfaces.
  */
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Limits } from "../config/index.js";
 import type { EngineMetrics } from "../telemetry/metrics.js";
@@ -105,6 +106,11 @@ export interface LiveActor {
   disconnect(connId: string): Promise<void>;
   /** Raw HTTP: the actor's onRequest handler. */
   request(request: Request): Promise<Response>;
+  /**
+   * A byte stream into the actor (its onTunnel hook), kept awake while open. Absent where the
+   * host cannot carry one (runner mode) or the type has no hook.
+   */
+  tunnel?(target: string): Promise<Duplex>;
   /** When the actor became idle (epoch ms), or undefined while it must stay awake. */
   idleSince(): number | undefined;
   readonly sleepTimeout: number;

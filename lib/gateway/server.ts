@@ -16,7 +16,7 @@ import type { TokenStore } from "./tokens.js";
 import { clientErrorFor, mapError } from "./errors.js";
 import { lazyRequestLogger } from "./request-logger.js";
 import { actionRoutes, requestRoutes } from "./routes/actions.js";
-import { previewRoutes } from "./routes/preview.js";
+import { PREVIEW_PROTOCOL, previewRoutes } from "./routes/preview.js";
 import { actorRoutes } from "./routes/actors.js";
 import { connectRoutes } from "./routes/connect.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -126,7 +126,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     options: {
       maxPayload: deps.config.limits.messageBytes,
       // Pick the message-format protocol; never echo the token-carrying one back.
-      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+      handleProtocols: (protocols, request) => {
+        // A preview WebSocket takes what the guest server chose (see routes/preview.ts).
+        const chosen = (request as { [PREVIEW_PROTOCOL]?: string })[PREVIEW_PROTOCOL];
+        if (chosen !== undefined) return chosen === "" ? false : chosen;
+        return protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false;
+      },
     },
   });
   app.addHook("onRequest", makeAuthHook(deps.tokens, deps.namespaces));

@@ -5,6 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { NS, actorId, expectEnclaveError, startEngine, until } from "../engine/testing/harness.js";
 import { installEgressAudit } from "../telemetry/egress.js";
 import { closeSharedWorkerPool } from "./wasi/index.js";
@@ -306,5 +307,82 @@ for (const [h, p] of targets) {
       audit.uninstall();
       host.close();
     }
+  });
+});
+
+describe("preview WebSockets", () => {
+  const WS_SERVER = `const http = require("http");
+const crypto = require("crypto");
+const server = http.createServer((q, r) => r.end("http ok"));
+server.on("upgrade", (req, socket) => {
+  const key = req.headers["sec-websocket-key"];
+  const accept = crypto.createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+  const offered = String(req.headers["sec-websocket-protocol"] || "").split(",").map((s) => s.trim());
+  const proto = offered.includes("chat") ? "\\r\\nSec-WebSocket-Protocol: chat" : "";
+  socket.write("HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: " + accept + proto + "\\r\\n\\r\\n");
+  let buf = Buffer.alloc(0);
+  socket.on("data", (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2) {
+      const op = buf[0] & 15;
+      let len = buf[1] & 127;
+      let off = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+      const masked = buf[1] & 128;
+      const maskAt = off;
+      if (masked) off += 4;
+      if (buf.length < off + len) return;
+      const payload = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) payload[i] = buf[off + i] ^ (masked ? buf[maskAt + (i % 4)] : 0);
+      buf = buf.subarray(off + len);
+      if (op === 8) { socket.end(Buffer.from([0x88, 0])); return; }
+      if (op === 1) {
+        const out = Buffer.from(payload.toString().toUpperCase() + " via " + req.url);
+        socket.write(Buffer.concat([Buffer.from([0x81, out.length]), out]));
+      }
+    }
+  });
+});
+server.listen(3000);`;
+
+  it("relays a WebSocket through a preview URL to a guest server, with its subprotocol; bad tokens get 404", async () => {
+    const s = await startEngine({ vm: workspace() });
+    await s.running.listen();
+    const id = await actorId(s.engine, "vm", "ws-preview");
+    const call = <T = unknown>(action: string, ...args: unknown[]) =>
+      s.engine.action(NS, id, action, args) as Promise<T>;
+    await call("writeFile", "/home/user/ws.js", WS_SERVER);
+    await call("spawn", "node", ["/home/user/ws.js"]);
+    await until(
+      "guest server",
+      async () => (await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined)) !== undefined,
+    );
+    const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 3000);
+    const wsUrl = new URL(`${p.path}socket?room=1`, s.running.url!.replace("http", "ws")).href;
+    const socket = new WebSocket(wsUrl, ["chat"]);
+    await new Promise((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+    });
+    expect(socket.protocol).toBe("chat");
+    const replies: string[] = [];
+    socket.on("message", (m) => replies.push(m.toString()));
+    socket.send("hello");
+    socket.send("again");
+    await until("two replies", () => replies.length === 2);
+    expect(replies).toEqual(["HELLO via /socket?room=1", "AGAIN via /socket?room=1"]);
+    const closed = new Promise<number>((r) => socket.once("close", (code) => r(code)));
+    socket.close(1000);
+    expect(await closed).toBe(1000);
+
+    const bad = new WebSocket(
+      new URL(`/gateway/${id}/preview/${"z".repeat(32)}/`, s.running.url!.replace("http", "ws")).href,
+    );
+    const status = await new Promise<number>((resolve) => {
+      bad.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      bad.once("open", () => resolve(101));
+      bad.once("error", () => resolve(-1));
+    });
+    expect(status).toBe(404);
   });
 });

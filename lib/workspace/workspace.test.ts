@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient } from "../client/index.js";
 import { UserError } from "../errors.js";
-import { setup } from "../setup.js";
+import type { Registry } from "../setup.js";
 import {
   NS,
   actorId,
@@ -267,8 +267,7 @@ describe("onBeforeConnect", () => {
     });
     const s = await startEngine({ guarded });
     await s.running.listen();
-    const registry = setup({ use: { guarded } });
-    const client = createClient<typeof registry>(s.running.endpoint!);
+    const client = createClient<Registry<{ guarded: typeof guarded }>>(s.running.endpoint!);
     try {
       const anonymous = client.guarded.getOrCreate(["g"]);
       await expect(anonymous.exec("echo hi")).rejects.toMatchObject({

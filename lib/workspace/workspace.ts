@@ -13,6 +13,7 @@ import type { FilesystemPolicy, ListenPolicy, NetworkPolicy, ProcessInfo, Signal
 import { recordEgressAttempt } from "../telemetry/egress.js";
 import { PREVIEW_SCOPE, PreviewTokens, type SignedPreviewUrl } from "./previews.js";
 import { baseSoftware } from "./software/index.js";
+import { KernelSocketStream } from "./socket-stream.js";
 import { checkPort, vmFetch, type VmFetchInit, type VmFetchResponse } from "./vm-fetch.js";
 import type { SoftwarePackage } from "./software/index.js";
 import {
@@ -401,6 +402,22 @@ export function workspace(config: WorkspaceConfig = {}) {
         statusText: res.statusText,
         headers: out,
       });
+    },
+    // Preview WebSockets: a byte stream into a guest port (the gateway speaks WebSocket over it).
+    async onTunnel(c, target) {
+      const m = /^port:(\d{1,5})$/.exec(target);
+      if (!m) throw err(Errors.badRequest, `Unknown tunnel target ${JSON.stringify(target)}`);
+      const port = checkPort(Number(m[1]));
+      const vm = await vmOf(c as C);
+      if (startup.length > 0) await vm.waitForListener(port, STARTUP_LISTEN_WAIT_MS);
+      try {
+        return new KernelSocketStream(vm.kernel.net.connectFromHost(port));
+      } catch (e) {
+        if ((e as { code?: string }).code === "ECONNREFUSED") {
+          throw err(Errors.wsPortNotListening, `Nothing in the workspace listens on port ${port}`, { port });
+        }
+        throw e;
+      }
     },
     async onSleep(c) {
       if (c.vars.flushTimer) clearTimeout(c.vars.flushTimer);
