@@ -4,7 +4,14 @@
  * the runner sees them through `connect`/`disconnect` and answers with `connSend`/`connClose`.
  */
 import { Errors, err } from "../errors.js";
-import type { ActionCaller, ActorRecord, ActorServices, ConnTransport, LiveActor, StopReason } from "../engine/types.js";
+import type {
+  ActionCaller,
+  ActorRecord,
+  ActorServices,
+  ConnTransport,
+  LiveActor,
+  StopReason,
+} from "../engine/types.js";
 import { actionOutcome } from "../telemetry/metrics.js";
 import { CloseCodes } from "../wire/protocol.js";
 import type { EngineMessage, EngineMessageOf, EngineRequest, WireActorRecordType } from "./protocol.js";
