@@ -10,6 +10,7 @@ export { CHUNK_SIZE } from "./store-codec.js";
 export { createPipe, PIPE_CAPACITY } from "./pipe.js";
 export { FdTableImpl, MAX_FDS } from "./fd-table.js";
 export { DeviceHandle } from "./handles.js";
+export { CpuSemaphore, CPU_QUANTUM_MS } from "./cpu.js";
 export { Kernel, DEFAULT_PATH, SIGNAL_NUMBERS, signalStatus, type KernelOptions } from "./kernel.js";
 export { SocketTable, SocketEnd, socketPair, DEFAULT_BACKLOG, type SocketTableOptions } from "./net.js";
 export {

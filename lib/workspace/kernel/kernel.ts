@@ -1,3 +1,4 @@
+import { CpuSemaphore } from "./cpu.js";
 import { KernelError } from "./errno.js";
 import { FdTableImpl } from "./fd-table.js";
 import { DeviceHandle } from "./handles.js";
@@ -65,6 +66,8 @@ export interface KernelOptions {
     maxFilesystemBytes?: number;
     /** Inodes in writable mounts; past it, creates fail with ENOSPC. */
     maxInodes?: number;
+    /** Processes computing at once (see cpu.ts); default unlimited. */
+    cpuCount?: number;
   };
   /** Runs WASI modules. Without it, running one fails with ENOEXEC. */
   executors?: { wasm?: Executor };
@@ -93,6 +96,8 @@ class Process implements KernelProcess, ProcessHandle {
   private result: ExitStatus | undefined;
   private killedBy: Signal | undefined;
   private killTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Releases of the fork slots the process holds (see forkSlot). */
+  private readonly forks = new Set<() => void>();
   private readonly done: Promise<ExitStatus>;
   private resolveDone!: (status: ExitStatus) => void;
 
@@ -120,6 +125,8 @@ class Process implements KernelProcess, ProcessHandle {
     this.result = this.killedBy !== undefined ? signalStatus(this.killedBy) : status;
     if (this.killTimer !== undefined) clearTimeout(this.killTimer);
     this.fds.closeAll();
+    // Subshells of a killed shell may still be unwinding: their slots are free from now on.
+    for (const release of [...this.forks]) release();
     // Listeners bound by pid (not only through the fd table, e.g. by the `node` program) free their ports.
     this.kernel.net.releasePid(this.pid);
     this.kernel.reap(this);
@@ -127,11 +134,30 @@ class Process implements KernelProcess, ProcessHandle {
   }
 
   spawn(options: Omit<SpawnOptions, "ppid">): ProcessHandle {
+    // A dead process cannot fork: a host program still unwinding after a kill (a shell's
+    // subshells) would otherwise leave children nobody kills.
+    if (this.result !== undefined)
+      throw new KernelError("ESRCH", "spawn", undefined, "the parent has exited");
     return this.kernel.spawn({ ...options, ppid: this.pid });
   }
 
   wait(): Promise<ExitStatus> {
     return this.done;
+  }
+
+  forkSlot(): () => void {
+    if (this.result !== undefined)
+      throw new KernelError("EAGAIN", "fork", undefined, "the process has exited");
+    const release = this.kernel.takeProcessSlot("fork");
+    let held = true;
+    const once = (): void => {
+      if (!held) return;
+      held = false;
+      this.forks.delete(once);
+      release();
+    };
+    this.forks.add(once);
+    return once;
   }
 
   kill(signal: Signal = "SIGTERM"): void {
@@ -171,6 +197,8 @@ export class Kernel implements KernelApi {
   readonly net: SocketTable;
   readonly guestFilesystem: FilesystemPermissions | undefined;
   readonly killGraceMs: number;
+  /** At most `cpuCount` processes compute at once (WASI and `node` runners hold a slot while running). */
+  readonly cpu: CpuSemaphore;
   private readonly table = new Map<number, Process>();
   private readonly exitedOrder: number[] = [];
   private nextPid = 1;
@@ -188,6 +216,7 @@ export class Kernel implements KernelApi {
       limits: { maxFilesystemBytes: limits.maxFilesystemBytes, maxInodes: limits.maxInodes },
     });
     this.maxProcesses = limits.maxProcesses ?? 1024;
+    this.cpu = new CpuSemaphore(limits.cpuCount ?? Infinity);
     this.wasmExecutor = options.executors?.wasm;
     this.hostPrograms = options.hostPrograms ?? {};
     this.compileModule = options.compileModule;
@@ -351,6 +380,14 @@ export class Kernel implements KernelApi {
         },
       )
       .catch(() => proc.exit({ exitCode: 1 }));
+  }
+
+  /** One more process against maxProcesses that is not in the table (a fork slot); EAGAIN past it. */
+  takeProcessSlot(syscall: string): () => void {
+    if (this.closed) throw new KernelError("EAGAIN", syscall, undefined, "the workspace is shutting down");
+    if (this.running >= this.maxProcesses) throw new KernelError("EAGAIN", syscall);
+    this.running++;
+    return () => this.running--;
   }
 
   /** Called once by a process as it exits. */

@@ -219,6 +219,13 @@ export interface KernelProcess {
   exit(status: ExitStatus): void;
   /** Starts a child with this process as parent (the host "spawn" import, the shell). */
   spawn(options: Omit<SpawnOptions, "ppid">): ProcessHandle;
+  /**
+   * Counts one more process against `maxProcesses` for work a host program runs inside itself
+   * where a real system would fork (the shell's subshells, pipeline stages and `&` lists), so a
+   * fork bomb in shell language meets the same limit. EAGAIN past the limit. Returns the release
+   * (idempotent); whatever is still held is released when the process exits.
+   */
+  forkSlot?(): () => void;
 }
 
 export interface FdTable {
@@ -251,6 +258,25 @@ export interface KernelApi {
    * (WASI, `node`) check it; the workspace's own host-side file actions do not.
    */
   readonly guestFilesystem?: FilesystemAccess;
+  /** The workspace's CPU slots (`cpuCount`): program runners hold one while guest code runs. See cpu.ts. */
+  readonly cpu?: CpuSlots;
+}
+
+/**
+ * At most `count` processes of a workspace compute at once. A runner takes a slot before guest
+ * code runs, gives it back while blocked in a waiting call and at exit (see kernel/cpu.ts).
+ */
+export interface CpuSlots {
+  /** Slots (Infinity: unlimited). */
+  readonly count: number;
+  readonly busy: number;
+  readonly waiting: number;
+  /** Resolves with the slot's release (idempotent) once one is free; FIFO. Aborting rejects with EINTR. */
+  acquire(signal?: AbortSignal): Promise<() => void>;
+  /** A slot now if one is free and nobody is queued, else undefined. */
+  tryAcquire(): (() => void) | undefined;
+  /** True when others wait and a slot taken at `heldSinceMs` (performance.now()) was held a full quantum. */
+  shouldYield(heldSinceMs: number): boolean;
 }
 
 /** A program implemented in TypeScript, run with the process's fds; resolves to its exit code. */

@@ -357,7 +357,10 @@ export class KernelVfs implements Vfs, FileOps {
     let node = w.child;
     if (node === undefined) {
       if (w.slash) throw new KernelError("EISDIR", "open", path);
-      node = this.createIn(this.parentOf(w), w.name, "file", options.mode ?? 0o644, "open", path);
+      const dir = this.parentOf(w);
+      // Space for the data is checked before the file exists: a refused write leaves no empty file behind.
+      this.reserve(dir.mount, bytes.length, 1, "write", path);
+      node = this.createIn(dir, w.name, "file", options.mode ?? 0o644, "open", path);
     } else {
       if (node.type === "directory") throw new KernelError("EISDIR", "open", path);
       if (node.type === "chardev") return;

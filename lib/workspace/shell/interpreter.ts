@@ -17,7 +17,7 @@ import {
   ExpansionError,
   type SubstitutionPart,
 } from "./expand.js";
-import { errnoOf, errorMessage, readAll, writeAll } from "./io.js";
+import { MAX_CAPTURE_BYTES, errnoOf, errorMessage, readAll, writeAll } from "./io.js";
 import { parse, ShellSyntaxError } from "./parser.js";
 import { matchPattern } from "./pattern.js";
 import { applyRedirections, type Io } from "./redirect.js";
@@ -141,6 +141,13 @@ export class Shell {
   private envCache: Record<string, string> | undefined;
   private onSpawn: ((child: ProcessHandle) => void) | undefined;
   private nextJobId = 1;
+  /**
+   * A subshell counts as a process (kernel fork slot) while it runs, as a forked shell would:
+   * that is what stops a fork bomb written in shell language. One whose whole job is a simple
+   * command takes its slot only if that command is a function (a program counts as itself).
+   */
+  private forkPending = false;
+  private forkRelease: (() => void) | undefined;
 
   constructor(
     readonly rt: ShellRuntime,
@@ -184,6 +191,32 @@ export class Shell {
 
   subshell(): Shell {
     return new Shell(this.rt, this);
+  }
+
+  /** A subshell holding a fork slot (`lazy`: taken only if it calls a function); EAGAIN past maxProcesses. */
+  private fork(lazy = false): Shell {
+    const sub = this.subshell();
+    if (lazy) sub.forkPending = true;
+    else sub.takeForkSlot();
+    return sub;
+  }
+
+  private takeForkSlot(): void {
+    this.forkPending = false;
+    this.forkRelease = this.rt.proc.forkSlot?.();
+  }
+
+  /** Ends the subshell's life as a process. */
+  private exitFork(): void {
+    this.forkPending = false;
+    this.forkRelease?.();
+    this.forkRelease = undefined;
+  }
+
+  private async forkFailed(io: Io, e: unknown): Promise<number> {
+    if (errnoOf(e) !== "EAGAIN") throw e;
+    await this.error(io, `fork: ${errorMessage(e)}`);
+    return 2;
   }
 
   // ---- variables ----------------------------------------------------------------------------
@@ -330,9 +363,8 @@ export class Shell {
     let status = 0;
     for (const item of list) {
       if (item.background) {
-        this.launchBackground(item.andOr, io);
-        status = 0;
-        this.status = 0;
+        status = await this.launchBackground(item.andOr, io);
+        this.status = status;
       } else {
         status = await this.execAndOr(item.andOr, io);
       }
@@ -345,8 +377,13 @@ export class Shell {
     if (interrupt) throw interrupt;
   }
 
-  private launchBackground(andOr: AndOr, io: Io): void {
-    const sub = this.subshell();
+  private async launchBackground(andOr: AndOr, io: Io): Promise<number> {
+    let sub: Shell;
+    try {
+      sub = this.fork(andOr.rest.length === 0 && isSimplePipeline(andOr.first));
+    } catch (e) {
+      return this.forkFailed(io, e);
+    }
     sub.background = true;
     let pid: number | undefined;
     sub.onSpawn = (child) => (pid ??= child.pid);
@@ -354,14 +391,16 @@ export class Shell {
     const bio = [...io];
     bio[0] = this.rt.nullHandle();
     const held = bio.filter((h): h is FileHandle => h !== undefined).map((h) => h.ref());
-    const done = sub
-      .runGuarded([{ andOr, background: false }], bio)
-      .finally(() => held.forEach((h) => h.close()));
+    const done = sub.runGuarded([{ andOr, background: false }], bio).finally(() => {
+      sub.exitFork();
+      held.forEach((h) => h.close());
+    });
     // A plain command is spawned before the first await, so its pid is known now.
     const id = pid ?? -this.nextJobId++;
     this.lastBgPid = pid ?? this.lastBgPid;
     this.jobs.set(id, done);
     void done.then(() => this.jobs.delete(id));
+    return 0;
   }
 
   async execAndOr(andOr: AndOr, io: Io): Promise<number> {
@@ -429,9 +468,16 @@ export class Shell {
       // The pipeline owns the pipe ends; a stage's ends close when that stage is done.
       const ownIn = i > 0 ? input : undefined;
       const ownOut = i < n - 1 ? output : undefined;
-      const sub = this.subshell();
+      const command = p.commands[i]!;
+      let stage: Promise<number>;
+      try {
+        const sub = this.fork(command.kind === "simple");
+        stage = sub.execCommandGuarded(command, sio).finally(() => sub.exitFork());
+      } catch (e) {
+        stage = this.forkFailed(sio, e);
+      }
       stages.push(
-        sub.execCommandGuarded(p.commands[i]!, sio).finally(() => {
+        stage.finally(() => {
           ownIn?.close();
           ownOut?.close();
         }),
@@ -469,8 +515,19 @@ export class Shell {
       switch (cmd.kind) {
         case "group":
           return await this.execList(cmd.body, rio);
-        case "subshell":
-          return await this.subshell().runGuarded(cmd.body, rio);
+        case "subshell": {
+          let sub: Shell;
+          try {
+            sub = this.fork();
+          } catch (e) {
+            return await this.forkFailed(rio, e);
+          }
+          try {
+            return await sub.runGuarded(cmd.body, rio);
+          } finally {
+            sub.exitFork();
+          }
+        }
         case "if":
           for (const clause of cmd.clauses) {
             if ((await this.condition(clause.cond, rio)) === 0) return await this.execList(clause.body, rio);
@@ -568,17 +625,34 @@ export class Shell {
   /** $(...): runs the list in a subshell with stdout into a pipe; trailing newlines dropped. */
   async captureOutput(list: List, io: Io): Promise<string> {
     const [r, w] = this.kernel.createPipe();
-    const reading = readAll(r);
+    // Closed as soon as reading ends, so a writer past the cap fails (EPIPE) instead of waiting forever.
+    const reading = readAll(r, undefined, MAX_CAPTURE_BYTES).finally(() => r.close());
+    // Awaited below once the subshell is done; a failure before that is not unhandled.
+    reading.catch(() => undefined);
     const sio = [...io];
     sio[1] = w;
     let status: number;
     try {
-      status = await this.subshell().runGuarded(list, sio);
+      const sub = this.fork();
+      try {
+        status = await sub.runGuarded(list, sio);
+      } finally {
+        sub.exitFork();
+      }
+    } catch (e) {
+      status = await this.forkFailed(io, e);
     } finally {
       w.close();
     }
-    const bytes = await reading;
-    r.close();
+    let bytes: Uint8Array;
+    try {
+      bytes = await reading;
+    } catch (e) {
+      if (errnoOf(e) !== "EFBIG") throw e;
+      await this.error(io, `command substitution: output over ${MAX_CAPTURE_BYTES} bytes`);
+      bytes = new Uint8Array(0);
+      status = 1;
+    }
     this.status = status;
     this.checkInterrupt();
     return decoder.decode(bytes).replace(/\n+$/, "");
@@ -640,6 +714,13 @@ export class Shell {
   async invoke(argv: string[], assigns: [string, string][], io: Io, skipFunctions = false): Promise<number> {
     const name = argv[0]!;
     const fn = skipFunctions ? undefined : this.functions.get(name);
+    if (fn && this.forkPending) {
+      try {
+        this.takeForkSlot();
+      } catch (e) {
+        return this.forkFailed(io, e);
+      }
+    }
     if (fn) return this.withTempVars(assigns, () => this.callFunction(fn, argv, io));
     const builtin = BUILTINS.get(name);
     if (builtin) {
@@ -703,6 +784,8 @@ export class Shell {
       for (const [k, v] of assigns) env[k] = v;
     }
     const nul = rt.nullHandle();
+    // A signal that arrived while this command was being prepared must not be outlived by a new child.
+    this.checkInterrupt();
     let child: ProcessHandle;
     try {
       child = rt.proc.spawn({ argv, env, cwd: this.cwd, stdio: [io[0] ?? nul, io[1] ?? nul, io[2] ?? nul] });
@@ -748,7 +831,12 @@ export class Shell {
       await this.error(io, `${argv[0]}: ${errorMessage(e)}`);
       return 127;
     }
-    const sub = this.subshell();
+    let sub: Shell;
+    try {
+      sub = this.fork();
+    } catch (e) {
+      return this.forkFailed(io, e);
+    }
     sub.arg0 = argv[0]!;
     sub.positional = argv.slice(1);
     sub.functions = new Map();
@@ -756,6 +844,8 @@ export class Shell {
       return await sub.runSource(source, io);
     } catch (e) {
       return sub.boundaryStatus(e, io);
+    } finally {
+      sub.exitFork();
     }
   }
 
@@ -799,4 +889,9 @@ function hasSubstitution(cmd: SimpleCommand): boolean {
     substitutionCache.set(cmd, has);
   }
   return has;
+}
+
+/** A single-stage pipeline whose command is a simple command (it becomes one process, not a shell). */
+function isSimplePipeline(p: Pipeline): boolean {
+  return p.commands.length === 1 && p.commands[0]!.kind === "simple";
 }

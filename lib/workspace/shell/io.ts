@@ -21,19 +21,31 @@ export async function writeAll(handle: FileHandle, data: string | Uint8Array): P
   }
 }
 
-/** Reads to end of file, calling `onChunk` with each chunk as it arrives. */
+/**
+ * Output the shell keeps in its own memory (a `$( )` value, a script read from stdin) is bounded:
+ * it lives in the engine's heap, which no Wasm memory cap covers.
+ */
+export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads to end of file, calling `onChunk` with each chunk as it arrives. Past `maxBytes` it
+ * stops with EFBIG (the caller closes the handle, so the writer gets EPIPE instead of blocking).
+ */
 export async function readAll(
   handle: FileHandle,
   onChunk?: (chunk: Uint8Array) => void,
+  maxBytes = Infinity,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  const buf = new Uint8Array(65536);
   for (;;) {
-    const buf = new Uint8Array(65536);
     const r = handle.read(buf);
     const n = typeof r === "number" ? r : await r;
     if (n <= 0) break;
-    const chunk = buf.subarray(0, n);
+    if (total + n > maxBytes) throw new ErrnoError("EFBIG", `output over ${maxBytes} bytes`);
+    // A copy of what was read: small reads must not each pin a whole 64 KiB buffer.
+    const chunk = buf.slice(0, n);
     chunks.push(chunk);
     total += n;
     onChunk?.(chunk);
@@ -75,6 +87,7 @@ const MESSAGES: Partial<Record<Errno, string>> = {
   ENOEXEC: "Exec format error",
   EMFILE: "Too many open files",
   EFBIG: "File too large",
+  EAGAIN: "Resource temporarily unavailable",
 };
 
 /** A strerror-style message for an error from the kernel. */

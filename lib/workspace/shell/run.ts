@@ -28,11 +28,20 @@ const SIGNALS = new Set<string>(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGP
 /** Where to look for the shell when the caller's PATH does not lead to it. */
 const SHELL_PATHS = ["/usr/bin/sh", "/bin/sh"];
 
-/** Collects one pipe's output as text until end of file (or until told to stop). */
+/**
+ * Output of one stream kept by `exec`. It is held in the engine's heap, so `cat /dev/zero` must
+ * not be able to fill it: past this the pipe is closed (the writer gets EPIPE, a WASI program
+ * SIGPIPE) and the result says what was dropped.
+ */
+export const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** Collects one pipe's output as text until end of file (or until told to stop, or the cap). */
 class Collector {
   text = "";
   done = false;
   stopped = false;
+  truncated = false;
+  private bytes = 0;
   readonly finished: Promise<void>;
   private readonly decoder = new TextDecoder();
 
@@ -54,7 +63,14 @@ class Collector {
         n = 0;
       }
       if (this.stopped || n <= 0) break;
-      this.add(this.decoder.decode(buf.subarray(0, n), { stream: true }));
+      const room = MAX_EXEC_OUTPUT_BYTES - this.bytes;
+      this.bytes += Math.min(n, room);
+      this.add(this.decoder.decode(buf.subarray(0, Math.min(n, room)), { stream: true }));
+      if (n > room) {
+        this.truncated = true;
+        this.stop();
+        break;
+      }
     }
   }
 
@@ -152,10 +168,14 @@ export async function runShellCommand(
     }
     stdout.stop();
     stderr.stop();
+    let errText = stderr.text;
+    for (const [name, c] of [["stdout", stdout] as const, ["stderr", stderr] as const]) {
+      if (c.truncated) errText += `sh: ${name} past ${MAX_EXEC_OUTPUT_BYTES} bytes was dropped\n`;
+    }
     const result: RunShellResult = {
       exitCode: status.exitCode,
       stdout: stdout.text,
-      stderr: stderr.text,
+      stderr: errText,
       pid: child.pid,
     };
     if (status.signal !== undefined) result.signal = status.signal;

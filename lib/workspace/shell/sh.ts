@@ -6,7 +6,7 @@
 import type { FileHandle, HostProgram, KernelProcess, Signal } from "../kernel/types.js";
 import type { Script } from "./ast.js";
 import { ExitRequest, Interrupted } from "./control.js";
-import { errnoOf, errorMessage, LineReader, readAll } from "./io.js";
+import { MAX_CAPTURE_BYTES, errnoOf, errorMessage, LineReader, readAll } from "./io.js";
 import { type Io, Shell, ShellRuntime } from "./interpreter.js";
 import { parse, ShellSyntaxError } from "./parser.js";
 import { Terminal } from "./terminal.js";
@@ -95,7 +95,14 @@ export const sh: HostProgram = async (proc, kernel) => {
     }
     const tty = io[0] instanceof Terminal ? io[0] : undefined;
     if (inv.interactive || tty) return await interactive(shell, io, tty);
-    const source = decoder.decode(await readAll(io[0]!));
+    let script: Uint8Array;
+    try {
+      script = await readAll(io[0]!, undefined, MAX_CAPTURE_BYTES);
+    } catch (e) {
+      await shell.error(io, `reading the script from stdin: ${errorMessage(e)}`);
+      return 2;
+    }
+    const source = decoder.decode(script);
     return await top(shell, io, () => shell.runSource(source, io));
   } finally {
     proc.signal.removeEventListener("abort", onAbort);

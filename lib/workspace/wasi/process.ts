@@ -1,10 +1,13 @@
 /**
  * One WASI process from start to exit: takes a warm worker, hands it the program, serves its
  * calls, and settles the kernel process on exit, trap, kill, CPU-time limit or worker crash.
+ * It holds one of the workspace's CPU slots (kernel.cpu) while guest code runs: taken before
+ * the program starts, given back while a call waits (pipe, socket, child, sleep) and taken
+ * again before that call's answer lets the program go on.
  */
 import type { ExitStatus, FileHandle, KernelApi, KernelProcess, Signal } from "../kernel/types.js";
 import type { JobHandler, PoolWorker, WorkerPool } from "./pool.js";
-import { ExitCode, type JobMessage } from "./protocol.js";
+import { ExitCode, Op, type JobMessage } from "./protocol.js";
 import { wasmApi } from "./wasm-api.js";
 import { handleFiletype, SyscallServer, type ExitRequest } from "./syscalls.js";
 
@@ -39,6 +42,11 @@ export class WasiProcess implements JobHandler {
   #status: ExitStatus | undefined;
   #done = false;
   #cpuTimer: NodeJS.Timeout | undefined;
+  /** The CPU slot's release while the program holds one, and since when (performance.now()). */
+  #slot: (() => void) | undefined;
+  #slotSince = 0;
+  /** Aborted when the process ends: a wait for a CPU slot gives up. */
+  readonly #ended = new AbortController();
   readonly #onAbort = (): void => this.kill(signalOf(this.proc.signal.reason));
 
   constructor(
@@ -55,12 +63,47 @@ export class WasiProcess implements JobHandler {
       return;
     }
     this.proc.signal.addEventListener("abort", this.#onAbort, { once: true });
-    if (module instanceof wasmApi.Module) this.#launch(module);
+    const launch = (m: WebAssembly.Module): void => {
+      const ready = this.#takeCpu();
+      if (ready === undefined) this.#launch(m);
+      else void ready.then(() => this.#launch(m));
+    };
+    if (module instanceof wasmApi.Module) launch(module);
     else
-      (module as Promise<WebAssembly.Module>).then(
-        (m: WebAssembly.Module) => this.#launch(m),
-        (err: unknown) => this.fail(ExitCode.CANNOT_EXECUTE, `wasm: cannot execute: ${messageOf(err)}`),
+      (module as Promise<WebAssembly.Module>).then(launch, (err: unknown) =>
+        this.fail(ExitCode.CANNOT_EXECUTE, `wasm: cannot execute: ${messageOf(err)}`),
       );
+  }
+
+  /**
+   * Takes a CPU slot: undefined when it was free, else a Promise of it (resolved without a slot
+   * if the process ends first).
+   */
+  #takeCpu(): Promise<void> | undefined {
+    const cpu = this.kernel.cpu;
+    if (cpu === undefined || this.#done) return undefined;
+    const now = cpu.tryAcquire();
+    if (now !== undefined) {
+      this.#holdCpu(now);
+      return undefined;
+    }
+    return cpu.acquire(this.#ended.signal).then(
+      (release) => this.#holdCpu(release),
+      () => undefined,
+    );
+  }
+
+  #holdCpu(release: () => void): void {
+    // A slot granted after the end goes straight back.
+    if (this.#done) return release();
+    this.#slot = release;
+    this.#slotSince = performance.now();
+  }
+
+  #releaseCpu(): void {
+    const release = this.#slot;
+    this.#slot = undefined;
+    release?.();
   }
 
   #launch(module: WebAssembly.Module): void {
@@ -82,6 +125,7 @@ export class WasiProcess implements JobHandler {
       this.fail(ExitCode.CANNOT_EXECUTE, `wasm: cannot open the root directory: ${messageOf(err)}`);
       return;
     }
+    if (this.#done) return;
     const worker = this.pool.acquire();
     this.#worker = worker;
     this.#server = new SyscallServer(worker.sab, proc, this.kernel, (exit) => this.#onExit(exit));
@@ -110,8 +154,25 @@ export class WasiProcess implements JobHandler {
     this.#cpuTimer.unref();
   }
 
-  onCall(): void | Promise<void> {
-    return this.#server!.handle();
+  onCall(op: number): void | Promise<void> {
+    const result = this.#server!.handle();
+    const cpu = this.kernel.cpu;
+    if (cpu === undefined || this.#slot === undefined) return result;
+    // An exiting program computes no more: its slot goes now, without waiting for the answer.
+    if (op === Op.EXIT) {
+      this.#releaseCpu();
+      return result;
+    }
+    if (result instanceof Promise) {
+      this.#releaseCpu();
+      return result.then(() => this.#takeCpu());
+    }
+    // A busy program that makes calls takes turns with the ones waiting for a CPU.
+    if (cpu.shouldYield(this.#slotSince)) {
+      this.#releaseCpu();
+      return this.#takeCpu();
+    }
+    return undefined;
   }
 
   async #onExit(exit: ExitRequest): Promise<void> {
@@ -156,6 +217,8 @@ export class WasiProcess implements JobHandler {
 
   #cleanup(): void {
     this.#done = true;
+    this.#releaseCpu();
+    this.#ended.abort();
     // Calls it left blocked (a pipe read, an accept) must not take data or connections later.
     this.#server?.abort();
     if (this.#cpuTimer !== undefined) clearTimeout(this.#cpuTimer);

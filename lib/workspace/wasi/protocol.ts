@@ -17,8 +17,6 @@ export const Layout = {
   /** Payload bytes of the request / of the answer. */
   REQ_LEN: 4,
   RESP_LEN: 5,
-  /** Never notified: the worker sleeps on it with a timeout. */
-  SLEEP: 6,
   /** Int32 arguments and results a0..a8. */
   INT_ARGS: 7,
   /** Float64 arguments and results f0..f15 (index into a Float64Array over the same buffer). */
@@ -60,6 +58,8 @@ export const Op = {
   SOCK_ACCEPT: 25,
   SOCK_CONNECT: 26,
   SOCK_SHUTDOWN: 27,
+  /** A clock-only poll_oneoff: sleeps f0 ms on the main thread, so the CPU slot is free meanwhile. */
+  SLEEP: 28,
 } as const;
 
 /** Answer errno that is not a WASI errno: the process must die of SIGPIPE. */

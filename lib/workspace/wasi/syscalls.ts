@@ -302,6 +302,8 @@ export class SyscallServer {
         return this.#accept();
       case Op.SOCK_CONNECT:
         return this.#connect();
+      case Op.SLEEP:
+        return this.#sleep(this.#num(0));
       case Op.SOCK_SHUTDOWN: {
         const handle = this.#fd(0);
         const how = SHUTDOWN_HOW[this.#arg(1)];
@@ -313,6 +315,22 @@ export class SyscallServer {
       default:
         throw Object.assign(new Error(`unknown op ${op}`), { errno: 52 });
     }
+  }
+
+  /** Resolves after `ms`, or at once when the process ends. */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#ended.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      // setTimeout takes at most 2^31-1 ms (about 24 days).
+      const timer = setTimeout(done, Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   #read(): void | Promise<void> {

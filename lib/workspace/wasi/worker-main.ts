@@ -466,10 +466,10 @@ export function wasiWorkerMain(require: NodeJS.Require, boot: WorkerBoot): void 
       }
     }
     if (!fdReady && earliest > 0 && earliest !== Infinity) {
-      f64[L.CPU_USED] = f64[L.CPU_USED]! + (now() - f64[L.CPU_SINCE]!);
-      f64[L.CPU_SINCE] = 0;
-      Atomics.wait(i32, L.SLEEP, 0, earliest);
-      f64[L.CPU_SINCE] = now();
+      // The kernel does the waiting: a sleeping program must not hold one of the workspace's CPUs.
+      f64[F] = earliest;
+      const errno = call(OP.SLEEP);
+      if (errno !== 0) return errno;
     }
     const out = mem();
     let n = 0;
