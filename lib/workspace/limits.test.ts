@@ -276,3 +276,25 @@ describe("cpuCount", () => {
     expect(overlap(a!, b!)).toBe(true);
   });
 });
+
+describe("shell memory", () => {
+  it("a variable-doubling loop hits the shell's variable limit instead of the engine's heap", async () => {
+    const { call, bystander } = await setup({});
+    bystander.start();
+    const before = process.memoryUsage().rss;
+    const r = await call<ExecResult>(
+      "exec",
+      'x=a; i=0; while [ $i -lt 40 ]; do x="$x$x"; i=$((i+1)); done; echo "${#x}"',
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    const grew = process.memoryUsage().rss - before;
+    expect(r.stderr).toMatch(/value too large|would exceed/);
+    // 2^24 characters is the largest value allowed: every later doubling is refused.
+    expect(Number(r.stdout.trim())).toBeLessThanOrEqual(16 * MiB);
+    expect(grew).toBeLessThan(512 * MiB);
+    const b = await bystander.stop();
+    expect(b.max).toBeLessThan(1000);
+  });
+});

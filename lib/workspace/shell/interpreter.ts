@@ -18,6 +18,10 @@ import {
   type SubstitutionPart,
 } from "./expand.js";
 import { MAX_CAPTURE_BYTES, errnoOf, errorMessage, readAll, writeAll } from "./io.js";
+
+/** One variable's value, and all of a shell's variables together, in UTF-16 characters. */
+export const MAX_VAR_CHARS = 16 * 1024 * 1024;
+export const MAX_VARS_CHARS = 64 * 1024 * 1024;
 import { parse, ShellSyntaxError } from "./parser.js";
 import { matchPattern } from "./pattern.js";
 import { applyRedirections, type Io } from "./redirect.js";
@@ -221,12 +225,26 @@ export class Shell {
 
   // ---- variables ----------------------------------------------------------------------------
 
+  /** Characters held in variable values (bounded by MAX_VARS_CHARS). */
+  #varChars = 0;
+
   getVar(name: string): string | undefined {
     return this.vars.get(name)?.value;
   }
 
   setVar(name: string, value: string, exported?: boolean): void {
     const old = this.vars.get(name);
+    // Variables live in the engine's heap: a doubling loop (x="$x$x") must hit a wall, not OOM.
+    if (value.length > MAX_VAR_CHARS) {
+      throw new ExpansionError(
+        `${name}: value too large (${value.length} characters; the limit is ${MAX_VAR_CHARS})`,
+      );
+    }
+    const total = this.#varChars - (old?.value.length ?? 0) + value.length;
+    if (total > MAX_VARS_CHARS) {
+      throw new ExpansionError(`${name}: the shell's variables would exceed ${MAX_VARS_CHARS} characters`);
+    }
+    this.#varChars = total;
     const exp = exported ?? old?.exported ?? this.allexport;
     this.vars.set(name, { value, exported: exp });
     if (exp || old?.exported) this.envCache = undefined;
@@ -235,6 +253,7 @@ export class Shell {
   unsetVar(name: string): void {
     const old = this.vars.get(name);
     this.vars.delete(name);
+    if (old) this.#varChars = Math.max(0, this.#varChars - old.value.length);
     if (old?.exported) this.envCache = undefined;
   }
 
