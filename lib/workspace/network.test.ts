@@ -386,3 +386,67 @@ server.listen(3000);`;
     expect(status).toBe(404);
   });
 });
+
+describe("workspace() permissions reach the kernel", () => {
+  it("listen range, privileged ports, filesystem rules, network rules and loopbackExemptPorts", async () => {
+    const host = http.createServer((_q, r) => r.end("host says hi")).listen(0, "127.0.0.1");
+    await new Promise((r) => host.once("listening", r));
+    const hostPort = (host.address() as AddressInfo).port;
+    try {
+      const vm = workspace({
+        listen: { portMin: 3000, portMax: 3100 },
+        loopbackExemptPorts: [hostPort],
+        permissions: {
+          filesystem: {
+            rules: [{ mode: "deny", operations: ["write"], patterns: ["/home/user/locked/**"] }],
+          },
+          network: {
+            default: "deny",
+            rules: [{ mode: "allow", operations: ["connect"], patterns: ["10.9.9.9:7"] }],
+          },
+        },
+      });
+      const s = await startEngine({ vm });
+      const id = await actorId(s.engine, "vm", "perm");
+      const call = <T = unknown>(action: string, ...args: unknown[]) =>
+        s.engine.action(NS, id, action, args) as Promise<T>;
+      const listen = (port: number) =>
+        call<ExecResultLike>(
+          "exec",
+          `node -e 'require("http").createServer().on("error", (e) => { console.log(e.code); process.exit(0); }).listen(${port}, () => { console.log("ok"); process.exit(0); })'`,
+        );
+      expect((await listen(80)).stdout.trim()).toBe("EACCES");
+      expect((await listen(5000)).stdout.trim()).toBe("EACCES");
+      expect((await listen(3050)).stdout.trim()).toBe("ok");
+
+      // The vendor's own file actions are not limited; guest programs are.
+      await call("writeFile", "/home/user/locked/a.txt", "by the vendor");
+      const denied = await call<ExecResultLike>("exec", "echo guest > /home/user/locked/a.txt");
+      expect(denied.exitCode).not.toBe(0);
+      expect(denied.stderr).toMatch(/[Pp]ermission denied|EACCES/);
+      expect(decode(await call<Uint8Array>("readFile", "/home/user/locked/a.txt"))).toBe("by the vendor");
+      expect((await call<ExecResultLike>("exec", "cat /home/user/locked/a.txt")).stdout).toBe(
+        "by the vendor",
+      );
+
+      const probe = (h: string, p: number) =>
+        call<ExecResultLike>(
+          "exec",
+          `node -e 'const s = require("net").connect(${p}, "${h}"); s.on("connect", () => { console.log("CONNECTED"); process.exit(0); }); s.on("data", () => {}); s.on("error", (e) => { console.log(e.code); process.exit(0); })'`,
+        );
+      // Exempt host loopback port: reachable, and it is the real host server.
+      expect((await probe("127.0.0.1", hostPort)).stdout.trim()).toBe("CONNECTED");
+      // Not named by the rule (it allows only 10.9.9.9:7): refused before any packet. (The allowed
+      // address is not dialled: tests never leave loopback.)
+      expect((await probe("10.9.9.8", 7)).stdout.trim()).toBe("EACCES");
+    } finally {
+      host.close();
+    }
+  });
+});
+
+interface ExecResultLike {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}

@@ -376,6 +376,7 @@ const source: Builtin = async (sh, argv, io) => {
   for (const path of candidates) {
     try {
       if (sh.kernel.vfs.stat(path).type !== "file") continue;
+      sh.kernel.guestFilesystem?.check(path, "read", "open");
       text = new TextDecoder().decode(sh.kernel.vfs.readFile(path));
       break;
     } catch {

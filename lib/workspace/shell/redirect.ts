@@ -106,5 +106,16 @@ function openFile(shell: RedirectHost, target: string, options: OpenOptions, io:
     const h = io[fd];
     if (h) return h.ref();
   }
-  return shell.kernel.vfs.open(shell.resolvePath(target), options);
+  const path = shell.resolvePath(target);
+  // The shell is a guest program too: its redirections obey the workspace's filesystem rules.
+  const guard = shell.kernel.guestFilesystem;
+  if (guard) {
+    const follow = options.noFollow !== true;
+    if (options.read !== false && !options.write) guard.check(path, "read", "open", { follow });
+    if (options.write || options.create || options.truncate || options.append) {
+      guard.check(path, "write", "open", { follow });
+      if (options.read) guard.check(path, "read", "open", { follow });
+    }
+  }
+  return shell.kernel.vfs.open(path, options);
 }

@@ -86,7 +86,9 @@ export const sh: HostProgram = async (proc, kernel) => {
     if (inv.script !== undefined) {
       let source: string;
       try {
-        source = decoder.decode(kernel.vfs.readFile(shell.resolvePath(inv.script)));
+        const scriptPath = shell.resolvePath(inv.script);
+        kernel.guestFilesystem?.check(scriptPath, "read", "open");
+        source = decoder.decode(kernel.vfs.readFile(scriptPath));
       } catch (e) {
         await shell.error(io, `${inv.script}: ${errorMessage(e)}`);
         return 127;
