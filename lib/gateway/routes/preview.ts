@@ -12,6 +12,7 @@ import { WebSocket, type RawData } from "ws";
 import { checkPreviewToken, type PreviewTarget } from "../../engine/previews.js";
 import { EnclaveError, Errors, err } from "../../errors.js";
 import type { GatewayDeps } from "../server.js";
+import { forwardToActor, pathAfter, takeRawBodies } from "./raw-http.js";
 
 const PREVIEW_PATH = /^\/gateway\/[^/]*\/preview\/[^/]*(\/.*)?$/;
 
@@ -34,16 +35,8 @@ const GUEST = Symbol.for("enclave.previewGuest");
 type PreviewRequest = FastifyRequest<{ Params: { id: string; token: string } }>;
 type Marked = IncomingMessage & { [PREVIEW_PROTOCOL]?: string; [GUEST]?: WebSocket };
 
-/** The path and query after the token, as sent. */
-function restOf(url: string): string {
-  const q = url.indexOf("?");
-  const rawPath = q === -1 ? url : url.slice(0, q);
-  return `${PREVIEW_PATH.exec(rawPath)?.[1] ?? "/"}${q === -1 ? "" : url.slice(q)}`;
-}
-
 export async function previewRoutes(app: FastifyInstance, { engine }: GatewayDeps): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  takeRawBodies(app);
 
   const target = async (req: PreviewRequest): Promise<PreviewTarget> => {
     const t = await checkPreviewToken(engine, req.params.id, req.params.token);
@@ -54,20 +47,7 @@ export async function previewRoutes(app: FastifyInstance, { engine }: GatewayDep
   const handler = async (req: PreviewRequest, reply: FastifyReply) => {
     const t = await target(req);
     const live = await engine.acquire(t.namespace, t.actorId);
-    const url = new URL(`http://actor/port/${t.port}${restOf(req.url)}`);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (DROPPED.has(name) || value === undefined) continue;
-      headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const init: RequestInit = { method: req.method, headers };
-    if (req.body instanceof Buffer && req.method !== "GET" && req.method !== "HEAD") init.body = req.body;
-    const res = await live.request(new Request(url, init));
-    reply.code(res.status);
-    res.headers.forEach((value, name) => {
-      if (name !== "content-length" && name !== "transfer-encoding") reply.header(name, value);
-    });
-    return reply.send(Buffer.from(await res.arrayBuffer()));
+    return forwardToActor(live, req, reply, `/port/${t.port}${pathAfter(req, PREVIEW_PATH)}`, DROPPED);
   };
 
   // Before the handshake: check the token, wake the workspace and open the guest's WebSocket,
@@ -92,7 +72,7 @@ export async function previewRoutes(app: FastifyInstance, { engine }: GatewayDep
       .split(",")
       .map((p) => p.trim())
       .filter(Boolean);
-    const guest = new WebSocket(`ws://127.0.0.1:${t.port}${restOf(req.url)}`, offered, {
+    const guest = new WebSocket(`ws://127.0.0.1:${t.port}${pathAfter(req, PREVIEW_PATH)}`, offered, {
       createConnection: () => stream as never,
       headers,
       perMessageDeflate: false,
