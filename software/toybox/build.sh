@@ -114,12 +114,18 @@ else
   say "3/5 installing toolchain..."
   missing=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    # A captured string, not a pipe into grep -q: under pipefail an early grep exit can fail the test.
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     say "    installing ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
-      die "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${PACKAGES[*]})"
+    # A fresh machine (or image) may have no package lists yet: update once and retry.
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+      say "    updating package lists first"
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+        die "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${PACKAGES[*]})"
+    fi
   else say "    ${PACKAGES[*]} present"
   fi
   for tool in clang wasm-ld; do

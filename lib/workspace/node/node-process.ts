@@ -19,15 +19,8 @@ import {
   type WorkerMessage,
 } from "./protocol.js";
 import { SocketBridge } from "./socket-bridge.js";
+import { SIGNAL_NUMBERS } from "../kernel/kernel.js";
 
-const SIGNAL_NUMBERS: Record<Signal, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGKILL: 9,
-  SIGPIPE: 13,
-  SIGTERM: 15,
-  SIGXCPU: 24,
-};
 /** How long a guest may take to end after a catchable signal before its worker is terminated. */
 const SIGNAL_GRACE_MS = 1000;
 /** How far past its CPU limit a guest stuck outside the interrupt handler's reach may run. */

@@ -10,15 +10,8 @@ import type { JobHandler, PoolWorker, WorkerPool } from "./pool.js";
 import { ExitCode, Op, type JobMessage } from "./protocol.js";
 import { wasmApi } from "./wasm-api.js";
 import { handleFiletype, SyscallServer, type ExitRequest } from "./syscalls.js";
+import { SIGNAL_NUMBERS } from "../kernel/kernel.js";
 
-const SIGNAL_NUMBERS: Record<Signal, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGKILL: 9,
-  SIGPIPE: 13,
-  SIGTERM: 15,
-  SIGXCPU: 24,
-};
 
 function signalName(signo: number): Signal | undefined {
   for (const name in SIGNAL_NUMBERS) if (SIGNAL_NUMBERS[name as Signal] === signo) return name as Signal;
