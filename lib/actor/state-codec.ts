@@ -3,7 +3,7 @@
  * can read it. Values JSON cannot round-trip are refused rather than silently dropped.
  */
 import { Errors, err } from "../errors.js";
-import { wireReplacer } from "../wire/index.js";
+import { isPlainJson, wireReplacer } from "../wire/index.js";
 
 function stateReplacer(this: unknown, key: string, value: unknown): unknown {
   const kind = typeof value;
@@ -23,7 +23,8 @@ function stateReplacer(this: unknown, key: string, value: unknown): unknown {
 export function serializeState(state: unknown): string {
   if (state === undefined) return "null";
   try {
-    return JSON.stringify(state, stateReplacer) ?? "null";
+    // Plain data (the common case) takes V8's fast path; anything else goes through the checks.
+    return (isPlainJson(state) ? JSON.stringify(state) : JSON.stringify(state, stateReplacer)) ?? "null";
   } catch (e) {
     if (e instanceof Error && e.name === "EnclaveError") throw e;
     throw err(Errors.stateNotSerializable, `The actor state cannot be serialized: ${(e as Error).message}`);
