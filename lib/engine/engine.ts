@@ -428,6 +428,8 @@ class Services implements ActorServices {
   readonly #engine: Engine;
   readonly #slot: Slot;
   #log: Logger | undefined;
+  /** Never written to, so one copy serves every state write of this actor (stores take it owned). */
+  #stateKey: Uint8Array | undefined;
 
   constructor(engine: Engine, slot: Slot) {
     this.#engine = engine;
@@ -468,7 +470,12 @@ class Services implements ActorServices {
     delete record.input;
   }
 
-  async write(state: Uint8Array | undefined, kv: KvOp[]): Promise<void> {
+  write(state: Uint8Array | undefined, kv: KvOp[]): Promise<void> {
+    if (state && kv.length === 0) {
+      // The common case (an action changed the state): one op, no intermediate promise.
+      this.#stateKey ??= stateKey(this.#id);
+      return this.#engine.store.batch([{ type: "put", key: this.#stateKey, value: state }], OWNED);
+    }
     const ops: BatchOp[] = [];
     if (state) ops.push({ type: "put", key: stateKey(this.#id), value: state });
     if (kv.length > 0) {
@@ -483,7 +490,9 @@ class Services implements ActorServices {
     }
     // The state bytes are the host's fresh encoding, never touched again: the store need not copy
     // them. KV values may be the actor's own buffers, which it may reuse: those are copied.
-    if (ops.length > 0) await this.#engine.store.batch(ops, kv.length === 0 ? OWNED : undefined);
+    return ops.length > 0
+      ? this.#engine.store.batch(ops, kv.length === 0 ? OWNED : undefined)
+      : Promise.resolve();
   }
 
   kvGet(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {

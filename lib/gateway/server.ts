@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { EngineConfig } from "../config/index.js";
 import type { Engine } from "../engine/index.js";
 import { Errors, err } from "../errors.js";
-import type { EgressAudit, EngineMetrics } from "../telemetry/index.js";
+import { noopMetrics, type EgressAudit, type EngineMetrics } from "../telemetry/index.js";
 import { ROUTE_AUTH_LEVELS, makeAuthHook } from "./auth.js";
 import type { StoreNamespaces } from "./namespaces.js";
 import type { TokenStore } from "./tokens.js";
@@ -145,9 +145,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     return reply.code(e.status).send(e.toWire());
   });
 
-  app.addHook("onResponse", async (req, reply) => {
-    deps.metrics.httpRequest(req.method, req.routeOptions.url ?? "", reply.statusCode, reply.elapsedTime);
-  });
+  // Only with metrics on: a hook costs every request something even when it does nothing.
+  if (deps.metrics !== noopMetrics) {
+    app.addHook("onResponse", async (req, reply) => {
+      deps.metrics.httpRequest(req.method, req.routeOptions.url ?? "", reply.statusCode, reply.elapsedTime);
+    });
+  }
 
   healthRoutes(app, deps);
   managementRoutes(app, deps);
