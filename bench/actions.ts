@@ -23,7 +23,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import autocannon, { type Request as CannonRequest } from "autocannon";
-import { ACTIONS_BENCHMARKS as BENCHMARKS, errorText, median, pool } from "./common.js";
+import {
+  ACTIONS_BENCHMARKS as BENCHMARKS,
+  errorText,
+  fromDist,
+  importEngine,
+  median,
+  pool,
+} from "./common.js";
 import WebSocket from "ws";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -433,7 +440,7 @@ function serve(commands: Record<string, (arg: unknown) => unknown>): void {
 
 /** The benchmark's actor: a counter, as in the brief. */
 async function benchRegistry() {
-  const { actor, setup } = await import("../lib/index.js");
+  const { actor, setup } = await importEngine();
   const counter = actor({
     state: { count: 0 },
     actions: {
@@ -553,7 +560,7 @@ async function engineChild(): Promise<void> {
 /** Heap measurements: an engine without a listener, driven directly (no HTTP in the figures). */
 async function heapChild(): Promise<void> {
   const registry = await benchRegistry();
-  const { createEngine } = await import("../lib/index.js");
+  const { createEngine } = await importEngine();
   const open = () =>
     createEngine({
       registry,
@@ -1789,7 +1796,7 @@ function renderRun(run: Run): string {
         `${s.rounds ?? 1} interleaved round(s) of ~${s.loadSeconds} s (a fixed request count) per HTTP benchmark: ` +
         `rate = median of the rounds, latency over all of them, ratio = median of per-round ratios. ` +
         `Servers in child processes (one core each for server and load); engine on LevelStore (synced group ` +
-        `commit) in a temp dir, run from the TypeScript sources under tsx, requests with the admin token. ` +
+        `commit) in a temp dir, run from ${fromDist() ? "the compiled package (dist/)" : "the TypeScript sources under tsx"}, requests with the admin token. ` +
         `CPU = CPU time / wall time of the server child and of the load generator (over 100% for the engine: ` +
         `LevelDB works in libuv's thread pool); req / server CPU-s is less sensitive to a busy machine than req/s.`,
     );

@@ -121,3 +121,18 @@ export async function finish(args: ScriptArgs, data: unknown, md: string): Promi
   process.stdout.write(`${md}\n`);
   if (args.out) await writeFile(args.out, JSON.stringify({ data, md }));
 }
+
+/**
+ * The engine the benchmarks drive: with BENCH_FROM_DIST=1 (what `npm run bench` sets after
+ * building) the compiled package in dist/, which is what vendors run; otherwise the TypeScript
+ * sources under tsx (whose helpers add a little CPU per call).
+ */
+export function fromDist(): boolean {
+  return process.env.BENCH_FROM_DIST === "1";
+}
+
+export async function importEngine(): Promise<typeof import("../lib/index.js")> {
+  if (!fromDist()) return import("../lib/index.js");
+  const url = new URL("../dist/lib/index.js", import.meta.url).href;
+  return (await import(url)) as typeof import("../lib/index.js");
+}
