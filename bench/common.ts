@@ -5,6 +5,9 @@
  * the markdown section the orchestrator puts in bench/RESULTS.md.
  */
 import { writeFile } from "node:fs/promises";
+import type * as EngineModuleNs from "../lib/index.js";
+
+type EngineModule = typeof EngineModuleNs;
 
 /** The benchmarks of bench/actions.ts, by name (also accepted by `npm run bench -- --only`). */
 export const ACTIONS_BENCHMARKS = [
@@ -131,8 +134,8 @@ export function fromDist(): boolean {
   return process.env.BENCH_FROM_DIST === "1";
 }
 
-export async function importEngine(): Promise<typeof import("../lib/index.js")> {
+export async function importEngine(): Promise<EngineModule> {
   if (!fromDist()) return import("../lib/index.js");
   const url = new URL("../dist/lib/index.js", import.meta.url).href;
-  return (await import(url)) as typeof import("../lib/index.js");
+  return (await import(url)) as EngineModule;
 }

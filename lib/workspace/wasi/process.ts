@@ -12,7 +12,6 @@ import { wasmApi } from "./wasm-api.js";
 import { handleFiletype, SyscallServer, type ExitRequest } from "./syscalls.js";
 import { SIGNAL_NUMBERS } from "../kernel/kernel.js";
 
-
 function signalName(signo: number): Signal | undefined {
   for (const name in SIGNAL_NUMBERS) if (SIGNAL_NUMBERS[name as Signal] === signo) return name as Signal;
   return undefined;
