@@ -428,8 +428,6 @@ class Services implements ActorServices {
   readonly #engine: Engine;
   readonly #slot: Slot;
   #log: Logger | undefined;
-  /** Never written to, so one copy serves every state write of this actor (stores take it owned). */
-  #stateKey: Uint8Array | undefined;
 
   constructor(engine: Engine, slot: Slot) {
     this.#engine = engine;
@@ -473,8 +471,7 @@ class Services implements ActorServices {
   write(state: Uint8Array | undefined, kv: KvOp[]): Promise<void> {
     if (state && kv.length === 0) {
       // The common case (an action changed the state): one op, no intermediate promise.
-      this.#stateKey ??= stateKey(this.#id);
-      return this.#engine.store.batch([{ type: "put", key: this.#stateKey, value: state }], OWNED);
+      return this.#engine.store.batch([{ type: "put", key: stateKey(this.#id), value: state }], OWNED);
     }
     const ops: BatchOp[] = [];
     if (state) ops.push({ type: "put", key: stateKey(this.#id), value: state });
