@@ -12,6 +12,7 @@ import { Worker, type ResourceLimits } from "node:worker_threads";
 import { guestBuiltins, guestPrelude } from "./guest/index.js";
 import type { NodeWorkerBoot, WorkerMessage } from "./protocol.js";
 import { nodeWorkerMain } from "./worker-main.js";
+import { evalWorkerExecArgv } from "../worker-argv.js";
 
 export const DEFAULT_MAX_WASM_MEMORY = 128 * 1024 * 1024;
 /** QuickJS's module starts at 16 MiB of linear memory; a cap below that cannot instantiate. */
@@ -67,7 +68,12 @@ export class NodeWorker {
   #alive = true;
 
   constructor(boot: NodeWorkerBoot, resourceLimits: ResourceLimits | undefined) {
-    this.worker = new Worker(workerSource, { eval: true, workerData: boot, resourceLimits });
+    this.worker = new Worker(workerSource, {
+      eval: true,
+      workerData: boot,
+      resourceLimits,
+      execArgv: evalWorkerExecArgv(),
+    });
     this.worker.unref();
     this.ready = new Promise((resolve) => {
       const onMessage = (message: WorkerMessage): void => {

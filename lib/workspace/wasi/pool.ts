@@ -17,6 +17,7 @@ import {
 } from "./protocol.js";
 import { wasiWorkerMain } from "./worker-main.js";
 import { atomicsWaitAsync } from "./wasm-api.js";
+import { evalWorkerExecArgv } from "../worker-argv.js";
 
 /** What the pool worker calls back into while it runs a job. */
 export interface JobHandler {
@@ -68,7 +69,12 @@ export class PoolWorker {
       dataBytes: DATA_BYTES,
       errnoSigpipe: ERRNO_SIGPIPE,
     };
-    this.#worker = new Worker(workerSource, { eval: true, workerData: boot, resourceLimits });
+    this.#worker = new Worker(workerSource, {
+      eval: true,
+      workerData: boot,
+      resourceLimits,
+      execArgv: evalWorkerExecArgv(),
+    });
     this.#worker.unref();
     this.ready = new Promise((resolve) => {
       this.#worker.once("message", () => {
