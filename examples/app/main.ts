@@ -17,6 +17,8 @@ if (running.mode === "runner") {
     `\nEnclave is running at ${running.url} with actor types: ${types}\n` +
       `Try it (${tokenHint}):\n` +
       (running.adminTokenPath ? `  TOKEN=$(cat ${running.adminTokenPath})\n` : "") +
-      `  curl -s -X PUT ${running.url}/actors -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"counter","key":["demo"]}'\n\n`,
+      `  curl -s -X PUT ${running.url}/actors -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"counter","key":["demo"]}'\n` +
+      `A workspace (vm): create one the same way with "name":"vm", then\n` +
+      `  curl -s -X POST ${running.url}/gateway/ID/action/exec -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"args":["echo hello | tr a-z A-Z"]}'\n\n`,
   );
 }
