@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { evalWorkerExecArgv } from "./worker-argv.js";
 
 describe("evalWorkerExecArgv", () => {
-  it("drops --input-type in both spellings and keeps every other flag", () => {
-    expect(
-      evalWorkerExecArgv(["--input-type=module", "--expose-gc", "--input-type", "module", "--x"]),
-    ).toEqual(["--expose-gc", "--x"]);
+  it("inherits as Node does unless --input-type is there, then passes no flags", () => {
+    expect(evalWorkerExecArgv(["--expose-gc", "--import", "tsx"])).toBeUndefined();
+    expect(evalWorkerExecArgv(["--input-type=module", "--expose-gc"])).toEqual([]);
+    expect(evalWorkerExecArgv(["--input-type", "module"])).toEqual([]);
   });
 
   it("an engine embedded with node --input-type=module -e still runs WASI programs and node", () => {
@@ -22,11 +22,16 @@ describe("evalWorkerExecArgv", () => {
       process.stdout.write(JSON.stringify(r));
       process.exit(0);
     `;
-    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    // --expose-gc too: a process-wide flag that an explicit worker execArgv may not carry.
+    const out = execFileSync(
+      process.execPath,
+      ["--expose-gc", "--import", "tsx", "--input-type=module", "-e", script],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
     expect(JSON.parse(out)).toMatchObject({ exitCode: 0, stdout: "HI\n2\n" });
   });
 });

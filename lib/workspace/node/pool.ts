@@ -14,6 +14,8 @@ import type { NodeWorkerBoot, WorkerMessage } from "./protocol.js";
 import { nodeWorkerMain } from "./worker-main.js";
 import { evalWorkerExecArgv } from "../worker-argv.js";
 
+const execArgv = evalWorkerExecArgv();
+
 export const DEFAULT_MAX_WASM_MEMORY = 128 * 1024 * 1024;
 /** QuickJS's module starts at 16 MiB of linear memory; a cap below that cannot instantiate. */
 export const MIN_WASM_MEMORY = 16 * 1024 * 1024;
@@ -72,7 +74,7 @@ export class NodeWorker {
       eval: true,
       workerData: boot,
       resourceLimits,
-      execArgv: evalWorkerExecArgv(),
+      ...(execArgv ? { execArgv } : {}),
     });
     this.worker.unref();
     this.ready = new Promise((resolve) => {

@@ -19,6 +19,8 @@ import { wasiWorkerMain } from "./worker-main.js";
 import { atomicsWaitAsync } from "./wasm-api.js";
 import { evalWorkerExecArgv } from "../worker-argv.js";
 
+const execArgv = evalWorkerExecArgv();
+
 /** What the pool worker calls back into while it runs a job. */
 export interface JobHandler {
   /** Answers the request in the shared buffer (results written in place). */
@@ -73,7 +75,7 @@ export class PoolWorker {
       eval: true,
       workerData: boot,
       resourceLimits,
-      execArgv: evalWorkerExecArgv(),
+      ...(execArgv ? { execArgv } : {}),
     });
     this.#worker.unref();
     this.ready = new Promise((resolve) => {
