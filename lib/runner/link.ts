@@ -6,6 +6,8 @@
  * writes they had started have finished, their in-flight calls fail with runner/runner_lost and
  * their client connections close with 1001.
  */
+import { randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { EnclaveError, Errors, err } from "../errors.js";
@@ -28,6 +30,7 @@ import {
   type WelcomeMessage,
 } from "./protocol.js";
 import { RemoteActor, toWireRecord, type ActorLink } from "./remote-actor.js";
+import { TunnelStream } from "./tunnel.js";
 import { errorFromWire, errorToWire } from "./wire-errors.js";
 
 export type LinkState = "handshake" | "ready" | "draining" | "closed";
@@ -71,6 +74,10 @@ export class RunnerLink implements ActorLink {
   runnerId = "";
   runnerName: string | undefined;
   readonly types = new Set<string>();
+  /** Optional capabilities the runner announced in its hello (e.g. "tunnel"). */
+  readonly #features = new Set<string>();
+  /** Open tunnels into this runner's actors, by id. */
+  readonly #tunnels = new Map<string, TunnelStream>();
   state: LinkState = "handshake";
   /** Actors placed here (starting or awake). */
   readonly actors = new Map<string, RemoteActor>();
@@ -184,6 +191,29 @@ export class RunnerLink implements ActorLink {
     }
   }
 
+  async openTunnel(actorId: string, target: string): Promise<Duplex> {
+    if (!this.#features.has("tunnel")) {
+      throw err(
+        Errors.wsTunnelUnsupported,
+        "The runner hosting this actor cannot carry tunnels (an older runner); upgrade it",
+      );
+    }
+    const tunnelId = randomUUID();
+    const stream = new TunnelStream(
+      tunnelId,
+      (m) => this.post(m),
+      () => this.#tunnels.delete(tunnelId),
+    );
+    this.#tunnels.set(tunnelId, stream);
+    try {
+      await this.request({ t: "tunnelOpen", actorId, tunnelId, target });
+    } catch (e) {
+      stream.peerGone();
+      throw e;
+    }
+    return stream;
+  }
+
   removed(actor: RemoteActor): void {
     if (this.actors.get(actor.actorId) === actor) this.actors.delete(actor.actorId);
     if (this.state === "draining" && this.actors.size === 0) this.close(RunnerCloseCodes.normal, "drained");
@@ -272,6 +302,7 @@ export class RunnerLink implements ActorLink {
     this.runnerId = id;
     this.runnerName = hello.runnerName;
     for (const t of hello.types) this.types.add(t);
+    for (const f of hello.features ?? []) this.#features.add(f);
     this.#log = this.#options.log.child({ namespace: this.namespace, runnerId: id });
     this.state = "ready";
     clearTimeout(this.#timer);
@@ -324,6 +355,10 @@ export class RunnerLink implements ActorLink {
         return this.#liveActor(m.actorId)?.connSend(m.connId, m.name, m.args);
       case "connClose":
         return this.#liveActor(m.actorId)?.connClose(m.connId, m.code, m.reason);
+      case "tunnelData":
+      case "tunnelEnd":
+      case "tunnelClose":
+        return this.#tunnels.get(m.tunnelId)?.receive(m);
       case "goodbye":
         if (this.state === "ready") {
           this.state = "draining";
@@ -398,6 +433,7 @@ export class RunnerLink implements ActorLink {
       return;
     }
     this.#owner.detached(this);
+    for (const t of [...this.#tunnels.values()]) t.peerGone();
     void this.#loseActors(was);
   }
 

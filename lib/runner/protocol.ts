@@ -92,6 +92,11 @@ export const Hello = z
     types: z.array(TypeName).max(1000).describe("Actor types this runner hosts"),
     runnerName: z.string().min(1).max(128).optional().describe("A label for logs (e.g. the host name)"),
     runnerId: RunnerIdText.optional().describe("The id of a previous welcome, when reconnecting"),
+    features: z
+      .array(z.string().max(64))
+      .max(32)
+      .optional()
+      .describe('Optional capabilities: "tunnel" = byte streams into actors (preview WebSockets)'),
   })
   .meta({ id: "Hello", description: "First message of a runner: who it is and what it hosts" });
 
@@ -196,6 +201,19 @@ export const ConnClose = z
     reason: z.string().max(123),
   })
   .meta({ id: "ConnClose", description: "Close one client connection" });
+// Tunnels: byte streams into an actor (its onTunnel hook), e.g. a preview WebSocket into a
+// workspace. Data, end and close travel both ways with the same messages; no answers.
+const TunnelId = z.string().min(1).max(64);
+export const TunnelData = z
+  .strictObject({ t: z.literal("tunnelData"), tunnelId: TunnelId, data: Bytes })
+  .meta({ id: "TunnelData", description: "Bytes on a tunnel (either direction)" });
+export const TunnelEnd = z
+  .strictObject({ t: z.literal("tunnelEnd"), tunnelId: TunnelId })
+  .meta({ id: "TunnelEnd", description: "The sender will write no more on this tunnel (half close)" });
+export const TunnelClose = z
+  .strictObject({ t: z.literal("tunnelClose"), tunnelId: TunnelId, reason: z.string().max(200).optional() })
+  .meta({ id: "TunnelClose", description: "The tunnel is gone (either direction)" });
+
 export const Pong = z
   .strictObject({ t: z.literal("pong"), at: z.number() })
   .meta({ id: "Pong", description: "Answer to ping (echoes `at`)" });
@@ -221,6 +239,9 @@ export const RunnerMessageSchema = z
     ConnSend,
     ConnClose,
     Pong,
+    TunnelData,
+    TunnelEnd,
+    TunnelClose,
   ])
   .meta({ id: "RunnerMessage", description: "A message a runner sends to the engine" });
 
@@ -315,6 +336,12 @@ export const StopRequest = request(
   "Stop an actor (onSleep or onDestroy, final commit, connections closed); answer: result",
 );
 
+export const TunnelOpen = request(
+  "tunnelOpen",
+  "TunnelOpen",
+  { actorId: ActorId, tunnelId: TunnelId, target: z.string().min(1).max(256) },
+  'Open a byte stream into the actor (onTunnel); answer: result, then tunnel messages. Only to runners with the "tunnel" feature',
+);
 export const Subscribe = z
   .strictObject({
     t: z.literal("subscribe"),
@@ -348,6 +375,10 @@ export const EngineMessageSchema = z
     Ping,
     Reply,
     ReplyError,
+    TunnelOpen,
+    TunnelData,
+    TunnelEnd,
+    TunnelClose,
   ])
   .meta({ id: "EngineMessage", description: "A message the engine sends to a runner" });
 

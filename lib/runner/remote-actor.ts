@@ -3,6 +3,7 @@
  * the runner's socket. Connections stay on the engine (the gateway owns the client sockets);
  * the runner sees them through `connect`/`disconnect` and answers with `connSend`/`connClose`.
  */
+import type { Duplex } from "node:stream";
 import { Errors, err } from "../errors.js";
 import type {
   ActionCaller,
@@ -24,6 +25,8 @@ export interface ActorLink {
   post(message: EngineMessage): void;
   /** The actor stopped normally: the link forgets it. */
   removed(actor: RemoteActor): void;
+  /** A byte stream into a runner's actor (501 workspace/tunnel_unsupported if the runner has none). */
+  openTunnel(actorId: string, target: string): Promise<Duplex>;
 }
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -85,6 +88,11 @@ export class RemoteActor implements LiveActor {
       endSpan?.(e);
       throw e;
     }
+  }
+
+  tunnel(target: string): Promise<Duplex> {
+    this.#assertAlive();
+    return this.#link.openTunnel(this.actorId, target);
   }
 
   async connect(transport: ConnTransport): Promise<void> {

@@ -287,6 +287,7 @@ class Runner implements EnclaveRunner {
           protocolVersion: this.#options.protocolVersion ?? RUNNER_PROTOCOL_VERSION,
           types: Object.keys(this.#options.use),
           runnerName: (this.#options.runnerName ?? hostname()).slice(0, 128) || "runner",
+          features: ["tunnel"],
         };
         if (this.runnerId !== undefined) hello.runnerId = this.runnerId;
         socket.send(encodeWire(hello));

@@ -7,6 +7,7 @@
  * When the connection ends, its actors are abandoned: their service calls fail, so they can no
  * longer commit anything, and the engine places them again (here or elsewhere) on demand.
  */
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { LocalHost } from "../actor/host.js";
@@ -48,6 +49,8 @@ export class RunnerSession implements ServiceChannel {
   readonly #limits: Limits;
   readonly #log: Logger;
   readonly #actors = new Map<string, Hosted>();
+  /** Tunnels into the actors here, by id (`peerClosed`: the engine closed it, say nothing back). */
+  readonly #tunnels = new Map<string, { stream: Duplex; peerClosed: boolean }>();
   readonly #pending = new Map<number, Pending>();
   readonly #outbox: Outbox;
   #nextId = 1;
@@ -180,12 +183,51 @@ export class RunnerSession implements ServiceChannel {
           }
           return { t: "result", id: m.id, output: null };
         });
+      case "tunnelOpen":
+        return this.#answer(m.id, m.actorId, async () => {
+          await this.#openTunnel(m.actorId, m.tunnelId, m.target);
+          return { t: "result", id: m.id, output: null };
+        });
+      case "tunnelData":
+      case "tunnelEnd":
+      case "tunnelClose": {
+        const t = this.#tunnels.get(m.tunnelId);
+        if (!t) return;
+        if (m.t === "tunnelData")
+          t.stream.write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+        else if (m.t === "tunnelEnd") t.stream.end();
+        else {
+          t.peerClosed = true;
+          t.stream.destroy();
+        }
+        return;
+      }
       case "welcome":
       case "refused":
         // Only valid during the handshake; the engine closes the socket after a refusal.
         if (m.t === "refused") this.#log.error({ error: m.error }, "the engine refused this runner");
         return;
     }
+  }
+
+  /** Wires the actor's own stream (its onTunnel hook) to the tunnel messages. */
+  async #openTunnel(actorId: string, tunnelId: string, target: string): Promise<void> {
+    const live = this.#live(actorId);
+    if (typeof live.tunnel !== "function") {
+      throw err(Errors.wsTunnelUnsupported, "This actor type takes no tunnels");
+    }
+    const stream = await live.tunnel(target);
+    const entry = { stream, peerClosed: false };
+    this.#tunnels.set(tunnelId, entry);
+    stream.on("data", (chunk: Buffer) =>
+      this.#send({ t: "tunnelData", tunnelId, data: new Uint8Array(chunk) }),
+    );
+    stream.on("end", () => this.#send({ t: "tunnelEnd", tunnelId }));
+    stream.on("error", () => undefined); // reported as the close below
+    stream.on("close", () => {
+      this.#tunnels.delete(tunnelId);
+      if (!entry.peerClosed && !this.#ended) this.#send({ t: "tunnelClose", tunnelId });
+    });
   }
 
   #settle(id: number, fn: (p: Pending) => void): void {
@@ -304,6 +346,10 @@ export class RunnerSession implements ServiceChannel {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.reject(disconnected());
+    for (const t of [...this.#tunnels.values()]) {
+      t.peerClosed = true;
+      t.stream.destroy();
+    }
     const actors = [...this.#actors.values()];
     this.#actors.clear();
     if (actors.length > 0)

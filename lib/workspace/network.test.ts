@@ -7,6 +7,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { NS, actorId, expectEnclaveError, startEngine, until } from "../engine/testing/harness.js";
+import { createEngine } from "../create-engine.js";
+import { startRunner } from "../runner/runner.js";
+import { setup } from "../setup.js";
+import { createLogger } from "../telemetry/index.js";
 import { installEgressAudit } from "../telemetry/egress.js";
 import { closeSharedWorkerPool } from "./wasi/index.js";
 import { buildTestProgram } from "./wasi/testing/test-program.js";
@@ -310,8 +314,7 @@ for (const [h, p] of targets) {
   });
 });
 
-describe("preview WebSockets", () => {
-  const WS_SERVER = `const http = require("http");
+const WS_SERVER = `const http = require("http");
 const crypto = require("crypto");
 const server = http.createServer((q, r) => r.end("http ok"));
 server.on("upgrade", (req, socket) => {
@@ -345,6 +348,7 @@ server.on("upgrade", (req, socket) => {
 });
 server.listen(3000);`;
 
+describe("preview WebSockets", () => {
   it("relays a WebSocket through a preview URL to a guest server, with its subprotocol; bad tokens get 404", async () => {
     const s = await startEngine({ vm: workspace() });
     await s.running.listen();
@@ -384,6 +388,56 @@ server.listen(3000);`;
       bad.once("error", () => resolve(-1));
     });
     expect(status).toBe(404);
+  });
+});
+
+describe("preview WebSockets in runner mode", () => {
+  it("a workspace hosted by a runner process's engine link carries the WebSocket through a tunnel", async () => {
+    const running = await createEngine({
+      registry: setup({ use: {} }),
+      storage: { driver: "memory" },
+      gateway: { host: "127.0.0.1", port: 0 },
+      auth: { adminToken: "r".repeat(32) },
+      log: { level: "silent" },
+      env: {},
+    });
+    const { url } = await running.listen();
+    const runner = await startRunner({
+      use: { vm: workspace() },
+      endpoint: running.endpoint!,
+      log: createLogger({ level: "silent" }),
+      runnerName: "tunnel-test",
+    });
+    try {
+      const { record } = await running.engine.getOrCreate(NS, "vm", ["runner-ws"], undefined, "getOrCreate");
+      const id = record.actorId;
+      const call = <T = unknown>(action: string, ...args: unknown[]) =>
+        running.engine.action(NS, id, action, args) as Promise<T>;
+      await call("writeFile", "/home/user/ws.js", WS_SERVER);
+      await call("spawn", "node", ["/home/user/ws.js"]);
+      await until(
+        "guest server",
+        async () => (await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined)) !== undefined,
+      );
+      const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 3000);
+      const socket = new WebSocket(new URL(`${p.path}r`, url.replace("http", "ws")).href, ["chat"]);
+      await new Promise((resolve, reject) => {
+        socket.once("open", resolve);
+        socket.once("error", reject);
+      });
+      expect(socket.protocol).toBe("chat");
+      const replies: string[] = [];
+      socket.on("message", (m) => replies.push(m.toString()));
+      socket.send("over the runner");
+      await until("a reply", () => replies.length === 1);
+      expect(replies).toEqual(["OVER THE RUNNER via /r"]);
+      const closed = new Promise<number>((r) => socket.once("close", (code) => r(code)));
+      socket.close(1000);
+      expect(await closed).toBe(1000);
+    } finally {
+      await runner.close();
+      await running.close();
+    }
   });
 });
 
