@@ -64,6 +64,9 @@ const runnerSamples: RunnerMessage[] = [
   { t: "connSend", actorId: "a1", connId: "c1", name: "changed", args: [3, bytes(9)] },
   { t: "connClose", actorId: "a1", connId: "c1", code: 1000, reason: "bye" },
   { t: "pong", at: 7 },
+  { t: "tunnelData", tunnelId: "t1", data: bytes(1, 2) },
+  { t: "tunnelEnd", tunnelId: "t1" },
+  { t: "tunnelClose", tunnelId: "t1", reason: "gone" },
 ];
 
 const engineSamples: EngineMessage[] = [
@@ -89,6 +92,10 @@ const engineSamples: EngineMessage[] = [
   { t: "reply", id: 8, value: [bytes(1), null] },
   { t: "reply", id: 9 },
   { t: "replyError", id: 10, error, status: 400 },
+  { t: "tunnelOpen", id: 11, actorId: "a1", tunnelId: "t1", target: "port:3000" },
+  { t: "tunnelData", tunnelId: "t1", data: bytes(3) },
+  { t: "tunnelEnd", tunnelId: "t1" },
+  { t: "tunnelClose", tunnelId: "t1" },
 ];
 
 function discriminators(schema: typeof RunnerMessageSchema | typeof EngineMessageSchema): string[] {
