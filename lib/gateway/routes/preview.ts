@@ -28,6 +28,14 @@ const WS_DROPPED = new Set([
   "sec-websocket-protocol",
 ]);
 
+/** Bytes a relay direction may have in flight before it stops reading its source. */
+const RELAY_HIGH_WATER = 4 * 1024 * 1024;
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
 /** Set on an upgrade request once the guest accepted: the subprotocol it chose ("" for none). */
 export const PREVIEW_PROTOCOL = Symbol.for("enclave.previewProtocol");
 const GUEST = Symbol.for("enclave.previewGuest");
@@ -103,8 +111,25 @@ export async function previewRoutes(app: FastifyInstance, { engine }: GatewayDep
       return;
     }
     const relay = (from: WebSocket, to: WebSocket) => {
+      // Backpressure: past RELAY_HIGH_WATER bytes not yet written to `to`, stop reading `from`
+      // (which stops its socket, and through the kernel the guest's writes), resume below half.
+      let unsent = 0;
+      let paused = false;
       from.on("message", (data: RawData, isBinary: boolean) => {
-        if (to.readyState === WebSocket.OPEN) to.send(data, { binary: isBinary });
+        if (to.readyState !== WebSocket.OPEN) return;
+        const size = byteLength(data);
+        unsent += size;
+        to.send(data, { binary: isBinary }, () => {
+          unsent -= size;
+          if (paused && unsent < RELAY_HIGH_WATER / 2) {
+            paused = false;
+            from.resume();
+          }
+        });
+        if (!paused && unsent > RELAY_HIGH_WATER) {
+          paused = true;
+          from.pause();
+        }
       });
       from.on("ping", (data) => to.readyState === WebSocket.OPEN && to.ping(data));
       from.on("close", (code, reason) => {
