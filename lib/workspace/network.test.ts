@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { NS, actorId, expectEnclaveError, startEngine, until } from "../engine/testing/harness.js";
 import { createEngine } from "../create-engine.js";
+import type { Engine } from "../engine/engine.js";
 import { startRunner } from "../runner/runner.js";
 import { setup } from "../setup.js";
 import { createLogger } from "../telemetry/index.js";
@@ -348,26 +349,36 @@ server.on("upgrade", (req, socket) => {
 });
 server.listen(3000);`;
 
+/** Starts WS_SERVER in workspace `id` and opens a WebSocket to it through a new preview URL. */
+async function previewSocket(
+  engine: Engine,
+  id: string,
+  engineUrl: string,
+  rest: string,
+): Promise<WebSocket> {
+  const call = <T = unknown>(action: string, ...args: unknown[]) =>
+    engine.action(NS, id, action, args) as Promise<T>;
+  await call("writeFile", "/home/user/ws.js", WS_SERVER);
+  await call("spawn", "node", ["/home/user/ws.js"]);
+  await until(
+    "guest server",
+    async () => (await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined)) !== undefined,
+  );
+  const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 3000);
+  const socket = new WebSocket(new URL(`${p.path}${rest}`, engineUrl.replace("http", "ws")).href, ["chat"]);
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
+  return socket;
+}
+
 describe("preview WebSockets", () => {
   it("relays a WebSocket through a preview URL to a guest server, with its subprotocol; bad tokens get 404", async () => {
     const s = await startEngine({ vm: workspace() });
     await s.running.listen();
     const id = await actorId(s.engine, "vm", "ws-preview");
-    const call = <T = unknown>(action: string, ...args: unknown[]) =>
-      s.engine.action(NS, id, action, args) as Promise<T>;
-    await call("writeFile", "/home/user/ws.js", WS_SERVER);
-    await call("spawn", "node", ["/home/user/ws.js"]);
-    await until(
-      "guest server",
-      async () => (await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined)) !== undefined,
-    );
-    const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 3000);
-    const wsUrl = new URL(`${p.path}socket?room=1`, s.running.url!.replace("http", "ws")).href;
-    const socket = new WebSocket(wsUrl, ["chat"]);
-    await new Promise((resolve, reject) => {
-      socket.once("open", resolve);
-      socket.once("error", reject);
-    });
+    const socket = await previewSocket(s.engine, id, s.running.url!, "socket?room=1");
     expect(socket.protocol).toBe("chat");
     const replies: string[] = [];
     socket.on("message", (m) => replies.push(m.toString()));
@@ -410,21 +421,7 @@ describe("preview WebSockets in runner mode", () => {
     });
     try {
       const { record } = await running.engine.getOrCreate(NS, "vm", ["runner-ws"], undefined, "getOrCreate");
-      const id = record.actorId;
-      const call = <T = unknown>(action: string, ...args: unknown[]) =>
-        running.engine.action(NS, id, action, args) as Promise<T>;
-      await call("writeFile", "/home/user/ws.js", WS_SERVER);
-      await call("spawn", "node", ["/home/user/ws.js"]);
-      await until(
-        "guest server",
-        async () => (await call<VmFetchResponse>("vmFetch", 3000, "/").catch(() => undefined)) !== undefined,
-      );
-      const p = await call<SignedPreviewUrl>("createSignedPreviewUrl", 3000);
-      const socket = new WebSocket(new URL(`${p.path}r`, url.replace("http", "ws")).href, ["chat"]);
-      await new Promise((resolve, reject) => {
-        socket.once("open", resolve);
-        socket.once("error", reject);
-      });
+      const socket = await previewSocket(running.engine, record.actorId, url, "r");
       expect(socket.protocol).toBe("chat");
       const replies: string[] = [];
       socket.on("message", (m) => replies.push(m.toString()));
