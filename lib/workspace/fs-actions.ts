@@ -43,6 +43,14 @@ export const MAX_TREE_ENTRIES = 100_000;
 
 const encoder = new TextEncoder();
 
+/** A client-supplied path, absolute or relative to `home`; `what` names it in errors. */
+export function homePath(p: unknown, home: string, what = "path"): string {
+  if (typeof p !== "string" || p.length === 0)
+    throw err(Errors.badRequest, `The ${what} must be a non-empty string`);
+  if (p.includes("\0")) throw err(Errors.badRequest, `The ${what} must not contain NUL bytes`);
+  return p.startsWith("/") ? p : `${home}/${p}`;
+}
+
 export class FsActions {
   readonly #vfs: Vfs;
   readonly #home: string;
@@ -54,10 +62,7 @@ export class FsActions {
 
   /** Relative paths are relative to the home directory. */
   path(p: unknown, what = "path"): string {
-    if (typeof p !== "string" || p.length === 0)
-      throw err(Errors.badRequest, `The ${what} must be a non-empty string`);
-    if (p.includes("\0")) throw err(Errors.badRequest, `The ${what} must not contain NUL bytes`);
-    return p.startsWith("/") ? p : `${this.#home}/${p}`;
+    return homePath(p, this.#home, what);
   }
 
   readFile(path: string): Uint8Array {

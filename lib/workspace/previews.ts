@@ -100,6 +100,16 @@ export class PreviewTokens {
 
   /** Live tokens, soonest to expire first; expired ones are deleted on the way. */
   async list(now = Date.now()): Promise<SignedPreviewUrl[]> {
+    return (await this.#sweep(now)).live;
+  }
+
+  /** Deletes expired tokens; returns how many. */
+  async purge(now = Date.now()): Promise<number> {
+    return (await this.#sweep(now)).expired;
+  }
+
+  /** One scan of the stored tokens: the live ones, and the expired ones deleted. */
+  async #sweep(now: number): Promise<{ live: SignedPreviewUrl[]; expired: number }> {
     const live: SignedPreviewUrl[] = [];
     const expired: Uint8Array[] = [];
     for (const [key, value] of await this.#kv.list()) {
@@ -120,13 +130,6 @@ export class PreviewTokens {
         });
     }
     if (expired.length) await this.#kv.commit(expired.map((key) => ({ key, value: undefined })));
-    return live.sort((a, b) => a.expiresAt - b.expiresAt);
-  }
-
-  /** Deletes expired tokens; returns how many. */
-  async purge(now = Date.now()): Promise<number> {
-    const before = (await this.#kv.list()).length;
-    const after = (await this.list(now)).length;
-    return before - after;
+    return { live: live.sort((a, b) => a.expiresAt - b.expiresAt), expired: expired.length };
   }
 }

@@ -74,6 +74,22 @@ function checkInit(
   return { path, method, headers };
 }
 
+/** A host-side stream into a guest port; 502 workspace/port_not_listening when nobody listens. */
+export function connectToGuest(net: NetApi, port: number): KernelSocketStream {
+  try {
+    return new KernelSocketStream(net.connectFromHost(port));
+  } catch (e) {
+    if ((e as { code?: string }).code === "ECONNREFUSED") {
+      throw err(
+        Errors.wsPortNotListening,
+        `Nothing in the workspace listens on port ${port}; start its server first (spawn, or startup in workspace())`,
+        { port },
+      );
+    }
+    throw e;
+  }
+}
+
 export async function vmFetch(
   net: NetApi,
   port: number,
@@ -85,16 +101,7 @@ export async function vmFetch(
   const timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw err(Errors.badRequest, "timeoutMs must be positive");
-  let socket;
-  try {
-    socket = net.connectFromHost(port);
-  } catch (e) {
-    if ((e as { code?: string }).code === "ECONNREFUSED") {
-      throw err(Errors.wsPortNotListening, `Nothing in the workspace listens on port ${port}`, { port });
-    }
-    throw e;
-  }
-  const stream = new KernelSocketStream(socket);
+  const stream = connectToGuest(net, port);
   const body =
     init.body === undefined
       ? undefined

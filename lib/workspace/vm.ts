@@ -7,6 +7,7 @@ import type { ExitStatus, FileHandle, ProcessHandle, ProcessInfo, Signal } from 
 import type { BootedKernel } from "./boot.js";
 import { runShellCommand, ShellSession } from "./shell/index.js";
 import { toWorkspaceError } from "./errors.js";
+import { homePath } from "./fs-actions.js";
 import { Errors, err } from "../errors.js";
 
 export interface ExecOptions {
@@ -89,12 +90,10 @@ export class Vm {
   }
 
   #path(p: unknown): string {
-    if (typeof p !== "string" || p.length === 0)
-      throw err(Errors.badRequest, "A path must be a non-empty string");
-    return p.startsWith("/") ? p : `${this.home}/${p}`;
+    return homePath(p, this.home, "cwd");
   }
 
-  #env_(extra: Record<string, string> | undefined): Record<string, string> {
+  #envFor(extra: Record<string, string> | undefined): Record<string, string> {
     if (extra === undefined) return { ...this.#env };
     if (typeof extra !== "object" || extra === null)
       throw err(Errors.badRequest, "env must be an object of strings");
@@ -121,7 +120,7 @@ export class Vm {
     try {
       return await runShellCommand(this.kernel, command, {
         cwd: options.cwd === undefined ? this.home : this.#path(options.cwd),
-        env: this.#env_(options.env),
+        env: this.#envFor(options.env),
         stdin: options.stdin,
         signal: ac.signal,
       });
@@ -147,16 +146,15 @@ export class Vm {
     try {
       handle = k.spawn({
         argv: [command, ...args],
-        env: this.#env_(options.env),
+        env: this.#envFor(options.env),
         cwd: options.cwd === undefined ? this.home : this.#path(options.cwd),
         stdio: [stdinR, outW, errW],
       });
     } catch (e) {
       for (const h of [stdinR, stdinW, outR, outW, errR, errW]) h.close();
       throw toWorkspaceError(e);
-    } finally {
-      // The child took its own refs; ours on the child's ends go.
     }
+    // The child took its own refs; ours on the child's ends go.
     stdinR.close();
     outW.close();
     errW.close();
@@ -270,7 +268,7 @@ export class Vm {
     const shellId = `sh${++this.#shellSeq}`;
     const session = new ShellSession(this.kernel, {
       cwd: options.cwd === undefined ? this.home : this.#path(options.cwd),
-      env: { TERM: "xterm-256color", ...this.#env_(options.env) },
+      env: { TERM: "xterm-256color", ...this.#envFor(options.env) },
       cols,
       rows,
     });

@@ -4,7 +4,7 @@
  * under /home/user (and any persistent mount) are made durable before an action that changed
  * them returns, and within a moment for changes made by background processes.
  */
-import { actor, systemKv, type ActorDefinition, type ActorOptions } from "../actor/index.js";
+import { actor, systemKv, type ActorOptions } from "../actor/index.js";
 import type { ActionContext, ActorContext, ConnectContext } from "../actor/context.js";
 import { Errors, err } from "../errors.js";
 import { bootKernel, type MountSpec } from "./boot.js";
@@ -13,8 +13,7 @@ import type { FilesystemPolicy, ListenPolicy, NetworkPolicy, ProcessInfo, Signal
 import { recordEgressAttempt } from "../telemetry/egress.js";
 import { PREVIEW_SCOPE, PreviewTokens, type SignedPreviewUrl } from "./previews.js";
 import { baseSoftware } from "./software/index.js";
-import { KernelSocketStream } from "./socket-stream.js";
-import { checkPort, vmFetch, type VmFetchInit, type VmFetchResponse } from "./vm-fetch.js";
+import { checkPort, connectToGuest, vmFetch, type VmFetchInit, type VmFetchResponse } from "./vm-fetch.js";
 import type { SoftwarePackage } from "./software/index.js";
 import {
   Vm,
@@ -410,14 +409,7 @@ export function workspace(config: WorkspaceConfig = {}) {
       const port = checkPort(Number(m[1]));
       const vm = await vmOf(c as C);
       if (startup.length > 0) await vm.waitForListener(port, STARTUP_LISTEN_WAIT_MS);
-      try {
-        return new KernelSocketStream(vm.kernel.net.connectFromHost(port));
-      } catch (e) {
-        if ((e as { code?: string }).code === "ECONNREFUSED") {
-          throw err(Errors.wsPortNotListening, `Nothing in the workspace listens on port ${port}`, { port });
-        }
-        throw e;
-      }
+      return connectToGuest(vm.kernel.net, port);
     },
     async onSleep(c) {
       if (c.vars.flushTimer) clearTimeout(c.vars.flushTimer);
@@ -440,10 +432,3 @@ export function workspace(config: WorkspaceConfig = {}) {
 
 /** The type of a workspace actor definition, for typing clients. */
 export type WorkspaceDefinition = ReturnType<typeof workspace>;
-export type { ActorDefinition };
-
-/** Validates a mount list eagerly (so mistakes fail at setup). */
-export function checkMounts(mounts: unknown): void {
-  if (mounts === undefined) return;
-  if (!Array.isArray(mounts)) throw err(Errors.badRequest, "mounts must be an array");
-}

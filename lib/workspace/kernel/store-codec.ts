@@ -1,4 +1,4 @@
-import type { FileType } from "./types.js";
+import type { FileType, Stat } from "./types.js";
 
 /**
  * Record layout of a store-backed mount. Every key is the mount's prefix, a one-byte tag, then
@@ -105,19 +105,8 @@ export function decodeKey(prefix: Uint8Array, key: Uint8Array): DecodedKey | und
   }
 }
 
-export interface InodeRecord {
-  type: FileType;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  size: number;
-  atimeMs: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
-  link: string | null;
-}
+/** What a store mount keeps of an inode: its stat minus what the mount assigns, plus a link target. */
+export type InodeRecord = Omit<Stat, "dev" | "ino"> & { link: string | null };
 
 export function encodeInode(r: InodeRecord): Uint8Array {
   const link = r.link === null ? new Uint8Array(0) : encoder.encode(r.link);

@@ -4,20 +4,20 @@
  * every workspace (never copied per VM).
  */
 
-export interface SoftwareFile {
+import type { SoftwareFile as KernelSoftwareFile } from "../kernel/index.js";
+
+/**
+ * A file of a package: the kernel's software-mount entry (data shared, never copied; `linkTo`
+ * a hard link; `symlink`), with absolute paths under /usr instead of mount-relative ones.
+ */
+export type SoftwareFile = Omit<KernelSoftwareFile, "path" | "linkTo"> & {
   /** Absolute path under /usr, e.g. "/usr/bin/toybox". */
   path: string;
-  /** File contents (shared, never copied). Omit for a directory, or with `linkTo`/`symlink`. */
-  data?: Uint8Array;
-  /** Permission bits; default 0o755 for files, 0o755 for directories. */
-  mode?: number;
-  /** A hard link to another file of the package (same inode). */
+  /** A hard link to another file of the package, by its absolute path. */
   linkTo?: string;
-  /** A symbolic link with this target. */
-  symlink?: string;
   /** Explicit directory entry (parents are created anyway). */
   directory?: boolean;
-}
+};
 
 export interface SoftwarePackage {
   readonly name: string;

@@ -138,6 +138,16 @@ export class SyscallServer {
     this.#i32[Layout.ERRNO] = isEpipe(err) ? ERRNO_SIGPIPE : errnoOf(err);
   }
 
+  /** Installs `handle` in the process's fd table, closing it if that fails (EMFILE). */
+  #installOrClose(handle: FileHandle): number {
+    try {
+      return this.proc.fds.install(handle);
+    } catch (err) {
+      handle.close();
+      throw err;
+    }
+  }
+
   #arg(i: number): number {
     return this.#i32[Layout.INT_ARGS + i]!;
   }
@@ -376,13 +386,7 @@ export class SyscallServer {
       handle.close();
       throw errnoError("process ended", E_INTR);
     }
-    let fd: number;
-    try {
-      fd = this.proc.fds.install(handle);
-    } catch (err) {
-      handle.close();
-      throw err;
-    }
+    const fd = this.#installOrClose(handle);
     this.#setArg(0, fd);
   }
 
@@ -427,13 +431,7 @@ export class SyscallServer {
       append: (fdflags & 1) !== 0,
       noFollow: this.#arg(0) === 0,
     });
-    let fd: number;
-    try {
-      fd = this.proc.fds.install(handle);
-    } catch (err) {
-      handle.close();
-      throw err;
-    }
+    const fd = this.#installOrClose(handle);
     this.#setArg(0, fd);
     this.#setArg(1, handleFiletype(handle));
     if (handle.kind === "directory") this.#answerText(handle.path ?? path);
